@@ -1,0 +1,132 @@
+// Query results: Rows (a fully fetched result) and Row (a view of one of its rows).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "nexdb/value.hpp"
+
+namespace nexdb {
+
+class Rows;
+
+/// One row of a Rows result; valid while the Rows it came from lives.
+class Row {
+ public:
+  Row(const Rows* rows, std::size_t index) : rows_(rows), index_(index) {}
+
+  std::size_t size() const noexcept;
+  const Value& operator[](std::size_t column) const;
+  const Value& at(std::string_view column) const;
+
+  /// Typed access by name or position. Throws ColumnNotFound for an unknown name and
+  /// TypeMismatch (naming the column) when the value is not a T; use std::optional<T> for NULLs.
+  template <class T>
+  T get(std::string_view column) const;
+  template <class T>
+  T get(std::size_t column) const;
+
+  /// Several columns at once, by position: `auto [id, email] = row.as<int64_t, std::string>();`
+  template <class... T>
+  std::tuple<T...> as() const {
+    return as_impl<T...>(std::index_sequence_for<T...>{});
+  }
+
+ private:
+  template <class... T, std::size_t... I>
+  std::tuple<T...> as_impl(std::index_sequence<I...>) const {
+    return {get<T>(I)...};
+  }
+  [[noreturn]] void rethrow_with_column(std::size_t column) const;
+
+  const Rows* rows_;
+  std::size_t index_;
+};
+
+/// A complete result: column names, values (row-major) and the affected-row count.
+class Rows {
+ public:
+  Rows() = default;
+  Rows(std::vector<std::string> columns, std::vector<Value> values, std::int64_t affected_rows);
+
+  std::size_t size() const noexcept { return columns_.empty() ? 0 : values_.size() / columns_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+  std::size_t column_count() const noexcept { return columns_.size(); }
+  const std::vector<std::string>& columns() const noexcept { return columns_; }
+  /// Rows changed by INSERT/UPDATE/DELETE (or returned by SELECT).
+  std::int64_t affected_rows() const noexcept { return affected_rows_; }
+
+  /// Index of a column by name; throws ColumnNotFound listing the available columns.
+  std::size_t column_index(std::string_view name) const;
+  const Value& value(std::size_t row, std::size_t column) const;
+
+  Row operator[](std::size_t row) const { return Row(this, row); }
+  Row front() const;
+
+  class iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = Row;
+    using difference_type = std::ptrdiff_t;
+    iterator(const Rows* rows, std::size_t index) : rows_(rows), index_(index) {}
+    Row operator*() const { return Row(rows_, index_); }
+    iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    iterator operator++(int) {
+      auto copy = *this;
+      ++index_;
+      return copy;
+    }
+    bool operator==(const iterator& other) const = default;
+
+   private:
+    const Rows* rows_;
+    std::size_t index_;
+  };
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, size()}; }
+
+  /// The first column of the first row as a T (e.g. SELECT count(*)); throws if there is none.
+  template <class T>
+  T scalar() const {
+    return front().get<T>(0);
+  }
+
+ private:
+  std::vector<std::string> columns_;
+  std::vector<Value> values_;
+  std::int64_t affected_rows_ = 0;
+};
+
+inline std::size_t Row::size() const noexcept { return rows_->column_count(); }
+inline const Value& Row::operator[](std::size_t column) const { return rows_->value(index_, column); }
+inline const Value& Row::at(std::string_view column) const {
+  return rows_->value(index_, rows_->column_index(column));
+}
+
+template <class T>
+T Row::get(std::size_t column) const {
+  const Value& v = (*this)[column];
+  try {
+    return v.as<T>();
+  } catch (...) {
+    rethrow_with_column(column);
+  }
+}
+
+template <class T>
+T Row::get(std::string_view column) const {
+  return get<T>(rows_->column_index(column));
+}
+
+}  // namespace nexdb
