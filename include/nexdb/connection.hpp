@@ -31,7 +31,7 @@ enum class ResultFormat { text, binary };
 ///   postgresql:// with no host uses libpq's PG* environment variables,
 ///   sqlite:path/to/file.db, sqlite::memory:, sqlite:///absolute/path.db
 struct ConnectOptions {
-  std::string uri;
+  std::string uri{};
   std::chrono::milliseconds connect_timeout{5000};
   /// Server-side statement timeout; 0 = none.
   std::chrono::milliseconds statement_timeout{0};

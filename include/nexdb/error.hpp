@@ -7,6 +7,7 @@
 //   ├── ConfigError           bad URI, bad settings
 //   ├── ConnectionError       could not connect (host down, bad credentials)
 //   │   ├── AuthenticationError
+//   │   ├── ConnectTimeout    the host did not answer within connect_timeout
 //   │   └── ConnectionLost    an established connection broke mid-use (retryable only if idempotent)
 //   ├── TimeoutError          connect / statement timeout
 //   │   └── PoolExhausted     no connection within the acquire timeout
@@ -30,13 +31,16 @@
 
 namespace nexdb {
 
+/// Where and why a server-side error happened.
+struct ErrorDetails {
+  std::string sqlstate{};   // five-character SQLSTATE, empty when not from a server
+  std::string host{};       // "host:port/db" or a SQLite path; never a password
+  std::string statement{};  // the SQL text (never its bound values)
+};
+
 class Error : public std::runtime_error {
  public:
-  struct Details {
-    std::string sqlstate;   // five-character SQLSTATE, empty when not from a server
-    std::string host;       // "host:port/db" or a SQLite path; never a password
-    std::string statement;  // the SQL text (never its bound values)
-  };
+  using Details = ErrorDetails;
 
   explicit Error(std::string message, Details details = {});
 
@@ -65,6 +69,7 @@ NEXDB_ERROR_TYPE(TypeMismatch, UsageError);
 NEXDB_ERROR_TYPE(ConfigError, Error);
 NEXDB_ERROR_TYPE(ConnectionError, Error);
 NEXDB_ERROR_TYPE(AuthenticationError, ConnectionError);
+NEXDB_ERROR_TYPE(ConnectTimeout, ConnectionError);
 NEXDB_ERROR_TYPE(TimeoutError, Error);
 NEXDB_ERROR_TYPE(PoolExhausted, TimeoutError);
 NEXDB_ERROR_TYPE(PoolClosed, Error);

@@ -25,6 +25,7 @@ class Row {
 
   std::size_t size() const noexcept;
   const Value& operator[](std::size_t column) const;
+  const Value& operator[](std::string_view column) const { return at(column); }
   const Value& at(std::string_view column) const;
 
   /// Typed access by name or position. Throws ColumnNotFound for an unknown name and
@@ -68,8 +69,11 @@ class Rows {
   std::size_t column_index(std::string_view name) const;
   const Value& value(std::size_t row, std::size_t column) const;
 
-  Row operator[](std::size_t row) const { return Row(this, row); }
-  Row front() const;
+  /// Rows are views into this result: keep the Rows alive (a temporary's rows won't compile).
+  Row operator[](std::size_t row) const& { return Row(this, row); }
+  Row operator[](std::size_t row) && = delete;
+  Row front() const&;
+  Row front() && = delete;
 
   class iterator {
    public:
@@ -99,7 +103,7 @@ class Rows {
   /// The first column of the first row as a T (e.g. SELECT count(*)); throws if there is none.
   template <class T>
   T scalar() const {
-    return front().get<T>(0);
+    return static_cast<const Rows&>(*this).front().template get<T>(0);
   }
 
  private:

@@ -117,8 +117,8 @@ std::string format_timestamp(Timestamp ts);
 
 /// SQL text plus its bound parameters, ready to run. Values are never spliced into `sql`.
 struct Statement {
-  std::string sql;
-  std::vector<Value> params;
+  std::string sql{};
+  std::vector<Value> params{};
 };
 
 }  // namespace nexdb

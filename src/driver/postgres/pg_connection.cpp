@@ -1,0 +1,235 @@
+#include "driver/postgres/pg_connection.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "driver/postgres/pg_codec.hpp"
+#include "nexdb/error.hpp"
+
+namespace nexdb::detail {
+namespace {
+
+std::string describe(PGconn* conn) {
+  const char* host = PQhost(conn);
+  const char* port = PQport(conn);
+  const char* db = PQdb(conn);
+  return fmt::format("{}:{}/{}", host ? host : "?", port ? port : "?", db ? db : "?");
+}
+
+/// libpq's multi-line message, flattened to one line for logs and exceptions.
+std::string one_line(const char* text) {
+  std::string out = text ? text : "";
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  std::replace(out.begin(), out.end(), '\t', ' ');
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+[[noreturn]] void throw_connect_error(PGconn* conn, const ConnectOptions& options) {
+  const std::string host = describe(conn);
+  const std::string reason = redact_password(one_line(PQerrorMessage(conn)));
+  Error::Details details{.host = host};
+  if (reason.find("password authentication failed") != std::string::npos ||
+      reason.find("no password supplied") != std::string::npos ||
+      reason.find("authentication failed") != std::string::npos) {
+    throw AuthenticationError(
+        fmt::format("could not authenticate to {}: {}. Check the user name and password in the "
+                    "connection URI (or PGUSER/PGPASSWORD/~/.pgpass)", host, reason), details);
+  }
+  if (reason.find("timeout expired") != std::string::npos) {
+    throw ConnectTimeout(
+        fmt::format("could not connect to {} within {} ms: {}. Check that the host is reachable "
+                    "and raise connect_timeout if the network is slow",
+                    host, options.connect_timeout.count(), reason), details);
+  }
+  throw ConnectionError(
+      fmt::format("could not connect to {}: {}. Check the host, port and database name in the "
+                  "connection URI and that the server is running", host, reason), details);
+}
+
+void log_notice(void*, const char* message) { spdlog::debug("postgres notice: {}", one_line(message)); }
+
+}  // namespace
+
+PgConnection::PgConnection(const ConnectOptions& options)
+    : result_format_(options.result_format), cache_(options.statement_cache_size) {
+  // libpq rounds timeouts below 2 s up to 2 s; give it whole seconds, at least one.
+  const auto timeout_s = std::max<long long>(1, (options.connect_timeout.count() + 999) / 1000);
+  const std::string timeout = std::to_string(timeout_s);
+  // Our defaults come first so that values in the URI (expanded from dbname) override them.
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), options.application_name.c_str(), options.uri.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (conn_ == nullptr) throw ConnectionError("libpq could not allocate a connection (out of memory)");
+  description_ = describe(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    try {
+      throw_connect_error(conn_, options);
+    } catch (...) {
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw;
+    }
+  }
+  PQsetNoticeProcessor(conn_, log_notice, nullptr);
+  if (options.statement_timeout.count() > 0) {
+    execute_script(fmt::format("SET statement_timeout = {}", options.statement_timeout.count()));
+  }
+}
+
+PgConnection::~PgConnection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+Rows PgConnection::execute(const Statement& statement) {
+  if (!cache_.enabled()) return execute_uncached(statement);
+  if (Prepared* cached = cache_.find(statement.sql)) {
+    try {
+      return run_prepared(*cached, statement.params, statement.sql);
+    } catch (const SqlError& e) {
+      // After DDL a cached plan may no longer fit ("cached plan must not change result type").
+      // Outside a transaction it is safe to prepare afresh and run once more.
+      if (e.sqlstate() != "0A000" || transaction_status() != TransactionStatus::idle) throw;
+      if (auto stale = cache_.erase(statement.sql)) deallocate(*stale);
+    }
+  }
+  Prepared fresh = prepare_described(fmt::format("nexdb_s{}", next_statement_id_++), statement.sql);
+  if (auto evicted = cache_.insert(statement.sql, fresh)) deallocate(*evicted);
+  return run_prepared(fresh, statement.params, statement.sql);
+}
+
+Rows PgConnection::execute_uncached(const Statement& statement) {
+  const PgParams params(statement.params);
+  ResultPtr result = check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
+                                        params.values(), params.lengths(), params.formats(), 0),
+                           statement.sql);
+  return to_rows(result.get());
+}
+
+void PgConnection::execute_script(std::string_view sql) {
+  check(PQexec(conn_, std::string(sql).c_str()), sql);
+}
+
+void PgConnection::prepare(std::string_view name, std::string_view sql) {
+  std::string key(name);
+  if (auto it = named_.find(key); it != named_.end()) {
+    deallocate(it->second);
+    named_.erase(it);
+  }
+  named_.emplace(key, prepare_described(key, sql));
+}
+
+Rows PgConnection::execute_prepared(std::string_view name, std::span<const Value> params) {
+  auto it = named_.find(std::string(name));
+  if (it == named_.end()) {
+    throw UsageError(fmt::format("no statement prepared under the name '{}' on this connection; "
+                                 "call prepare() first", name),
+                     {.host = description_});
+  }
+  return run_prepared(it->second, params, name);
+}
+
+PgConnection::Prepared PgConnection::prepare_described(std::string name, std::string_view sql) {
+  check(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr), sql);
+  Prepared prepared{.name = std::move(name)};
+  if (result_format_ == ResultFormat::binary) {
+    // Binary results only when every column has a binary decoder; text is always exact.
+    ResultPtr description = check(PQdescribePrepared(conn_, prepared.name.c_str()), sql);
+    prepared.result_format = pg_binary_decodable(description.get()) ? 1 : 0;
+  }
+  return prepared;
+}
+
+Rows PgConnection::run_prepared(const Prepared& prepared, std::span<const Value> values,
+                                std::string_view sql) {
+  const PgParams params(values);
+  ResultPtr result = check(PQexecPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
+                                          params.lengths(), params.formats(), prepared.result_format),
+                           sql);
+  return to_rows(result.get());
+}
+
+PgConnection::ResultPtr PgConnection::check(PGresult* raw, std::string_view sql) {
+  ResultPtr result(raw, &PQclear);
+  const ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+    return result;
+  }
+  throw_result_error(raw, sql);
+}
+
+void PgConnection::throw_result_error(const PGresult* result, std::string_view sql) {
+  Error::Details details{.host = description_, .statement = std::string(sql)};
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (state == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    details.sqlstate = state ? state : "08006";
+    throw ConnectionLost(
+        fmt::format("connection to {} was lost while running a statement: {}. Whether the "
+                    "statement took effect is unknown; retry only if it is idempotent",
+                    description_, one_line(PQerrorMessage(conn_))),
+        details);
+  }
+  details.sqlstate = state;
+  std::string message = one_line(PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY));
+  // A constraint violation's DETAIL echoes the row's values, which may be secret: name the
+  // constraint instead.
+  if (details.sqlstate.starts_with("23")) {
+    if (const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME)) {
+      message += fmt::format(" (constraint {})", constraint);
+    }
+  } else if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+    message += fmt::format(". {}", one_line(detail));
+  }
+  if (const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT)) {
+    message += fmt::format(". Hint: {}", one_line(hint));
+  }
+  throw_sql_error(std::move(message), std::move(details));
+}
+
+Rows PgConnection::to_rows(const PGresult* result) const {
+  const int nrows = PQntuples(result);
+  const int ncols = PQnfields(result);
+  std::vector<std::string> columns;
+  columns.reserve(static_cast<std::size_t>(ncols));
+  for (int c = 0; c < ncols; ++c) columns.emplace_back(PQfname(result, c));
+  std::vector<Value> values;
+  values.reserve(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(ncols));
+  for (int r = 0; r < nrows; ++r) {
+    for (int c = 0; c < ncols; ++c) values.push_back(pg_decode(result, r, c));
+  }
+  const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
+  const std::int64_t affected = (tuples && *tuples) ? std::atoll(tuples) : nrows;
+  return Rows(std::move(columns), std::move(values), affected);
+}
+
+void PgConnection::deallocate(const Prepared& prepared) noexcept {
+  if (is_broken()) return;
+  // Inside a failed transaction DEALLOCATE would fail too; the statement dies with the session.
+  if (transaction_status() == TransactionStatus::failed) return;
+  PGresult* r = PQexec(conn_, fmt::format("DEALLOCATE \"{}\"", prepared.name).c_str());
+  PQclear(r);
+}
+
+bool PgConnection::ping() noexcept {
+  if (is_broken()) return false;
+  PGresult* r = PQexec(conn_, "");
+  const bool ok = r != nullptr && PQresultStatus(r) == PGRES_EMPTY_QUERY;
+  PQclear(r);
+  return ok && PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool PgConnection::is_broken() const noexcept { return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
+
+TransactionStatus PgConnection::transaction_status() const noexcept {
+  switch (PQtransactionStatus(conn_)) {
+    case PQTRANS_IDLE: return TransactionStatus::idle;
+    case PQTRANS_INTRANS: return TransactionStatus::in_transaction;
+    case PQTRANS_INERROR: return TransactionStatus::failed;
+    default: return TransactionStatus::unknown;
+  }
+}
+
+}  // namespace nexdb::detail

@@ -1,0 +1,55 @@
+// The PostgreSQL driver: one libpq connection behind nexdb::Connection.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+
+#include "driver/statement_cache.hpp"
+#include "nexdb/connection.hpp"
+
+namespace nexdb::detail {
+
+class PgConnection final : public Connection {
+ public:
+  explicit PgConnection(const ConnectOptions& options);
+  ~PgConnection() override;
+
+  Dialect dialect() const noexcept override { return Dialect::postgres; }
+  const std::string& description() const noexcept override { return description_; }
+  Rows execute(const Statement& statement) override;
+  void execute_script(std::string_view sql) override;
+  void prepare(std::string_view name, std::string_view sql) override;
+  Rows execute_prepared(std::string_view name, std::span<const Value> params) override;
+  bool ping() noexcept override;
+  bool is_broken() const noexcept override;
+  TransactionStatus transaction_status() const noexcept override;
+
+  /// The raw handle, for nexdb's own modules that need libpq directly (async, replicas).
+  PGconn* native_handle() const noexcept { return conn_; }
+
+ private:
+  struct Prepared {
+    std::string name;
+    int result_format = 0;  // 1 = binary
+  };
+  using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+  Prepared prepare_described(std::string name, std::string_view sql);
+  Rows execute_uncached(const Statement& statement);
+  Rows run_prepared(const Prepared& prepared, std::span<const Value> params, std::string_view sql);
+  ResultPtr check(PGresult* raw, std::string_view sql);
+  Rows to_rows(const PGresult* result) const;
+  void deallocate(const Prepared& prepared) noexcept;
+  [[noreturn]] void throw_result_error(const PGresult* result, std::string_view sql);
+
+  PGconn* conn_ = nullptr;
+  std::string description_;
+  ResultFormat result_format_;
+  StatementCache<Prepared> cache_;
+  std::unordered_map<std::string, Prepared> named_;
+  std::uint64_t next_statement_id_ = 0;
+};
+
+}  // namespace nexdb::detail

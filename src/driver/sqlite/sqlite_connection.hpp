@@ -1,0 +1,55 @@
+// The SQLite driver: one sqlite3 handle behind nexdb::Connection.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "driver/statement_cache.hpp"
+#include "nexdb/connection.hpp"
+
+namespace nexdb::detail {
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(const ConnectOptions& options);
+  ~SqliteConnection() override;
+
+  Dialect dialect() const noexcept override { return Dialect::sqlite; }
+  const std::string& description() const noexcept override { return description_; }
+  Rows execute(const Statement& statement) override;
+  void execute_script(std::string_view sql) override;
+  void prepare(std::string_view name, std::string_view sql) override;
+  Rows execute_prepared(std::string_view name, std::span<const Value> params) override;
+  bool ping() noexcept override;
+  bool is_broken() const noexcept override { return db_ == nullptr; }
+  TransactionStatus transaction_status() const noexcept override;
+
+ private:
+  struct StatementDeleter {
+    void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+  };
+  using StatementPtr = std::shared_ptr<sqlite3_stmt>;
+
+  StatementPtr compile(std::string_view sql, bool persistent);
+  Rows run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql);
+  void bind(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql);
+  Value column_value(sqlite3_stmt* stmt, int column) const;
+  [[noreturn]] void throw_error(int code, std::string_view sql);
+  void arm_deadline();
+
+  sqlite3* db_ = nullptr;
+  std::string description_;
+  std::chrono::milliseconds statement_timeout_;
+  std::chrono::steady_clock::time_point deadline_{};
+  StatementCache<StatementPtr> cache_;
+  std::unordered_map<std::string, StatementPtr> named_;
+};
+
+/// The file a "sqlite:..." URI names (":memory:" for an in-memory database).
+std::string sqlite_path_of(std::string_view uri);
+
+}  // namespace nexdb::detail
