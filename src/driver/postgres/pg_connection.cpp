@@ -177,7 +177,8 @@ void PgConnection::throw_result_error(const PGresult* result, std::string_view s
   // A constraint violation's DETAIL echoes the row's values, which may be secret: name the
   // constraint instead.
   if (details.sqlstate.starts_with("23")) {
-    if (const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME)) {
+    const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);
+    if (constraint != nullptr && message.find(constraint) == std::string::npos) {
       message += fmt::format(" (constraint {})", constraint);
     }
   } else if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {

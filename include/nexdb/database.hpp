@@ -1,0 +1,98 @@
+// Database: the one entry point. A pooled database behind a URI or a nexdb.toml file.
+#pragma once
+
+#include <memory>
+#include <source_location>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "nexdb/connection.hpp"
+#include "nexdb/pool.hpp"
+#include "nexdb/transaction.hpp"
+
+namespace nexdb {
+
+/// Where the embedded default lives when Database::open() gets no argument.
+inline constexpr std::string_view default_database_uri = "sqlite:nexdb-data/nexdb.db";
+
+struct DatabaseSettings {
+  ConnectOptions connection{};
+  PoolSettings pool{};
+};
+
+class Database {
+ public:
+  /// Opens a database:
+  ///   ""                      the embedded SQLite default (./nexdb-data/nexdb.db)
+  ///   "sqlite:app.db", "sqlite::memory:", "postgresql://user@host/db", "host=... dbname=..."
+  ///   "path/to/nexdb.toml"    a configuration file (its `database.uri` and `[pool]` table)
+  /// Throws ConfigError for an unknown scheme or a bad file. Connections open lazily, so a dead
+  /// host surfaces as ConnectionError from the first statement, not from open().
+  static Database open(std::string_view uri_or_config = {});
+  static Database open(DatabaseSettings settings);
+
+  Dialect dialect() const noexcept;
+  /// Where the database is, without credentials.
+  const std::string& description() const noexcept;
+
+  /// A pooled connection for several statements in a row.
+  Lease connection(std::source_location where = std::source_location::current());
+
+  /// One statement on a pooled connection (autocommit).
+  Rows execute(const Statement& statement);
+  Rows execute(std::string_view sql) { return execute(Statement{std::string(sql), {}}); }
+  template <class... Args>
+    requires(sizeof...(Args) > 0)
+  Rows execute(std::string_view sql, Args&&... args) {
+    return execute(Statement{std::string(sql), {Value(std::forward<Args>(args))...}});
+  }
+  template <Renderable Q>
+  Rows execute(const Q& query) {
+    return execute(query.render(dialect()));
+  }
+
+  /// Runs `work(Transaction&)` in a transaction on a pooled connection and commits when it
+  /// returns; an exception rolls back and propagates. Returns what `work` returns.
+  template <class Work>
+  auto transaction(Work&& work, TransactionOptions options = {}) {
+    Lease lease = connection();
+    Transaction tx(*lease, options);
+    if constexpr (std::is_void_v<std::invoke_result_t<Work, Transaction&>>) {
+      work(tx);
+      tx.commit();
+    } else {
+      auto result = work(tx);
+      tx.commit();
+      return result;
+    }
+  }
+  /// Like transaction(), read-only: the server refuses writes.
+  template <class Work>
+  auto read_transaction(Work&& work, TransactionOptions options = {}) {
+    Lease lease = connection();
+    ReadOnlyTransaction tx(*lease, options);
+    if constexpr (std::is_void_v<std::invoke_result_t<Work, ReadOnlyTransaction&>>) {
+      work(tx);
+      tx.commit();
+    } else {
+      auto result = work(tx);
+      tx.commit();
+      return result;
+    }
+  }
+
+  ConnectionPool& pool() noexcept;
+  /// Waits for leases to return (up to `grace`) and closes every connection.
+  void close(std::chrono::milliseconds grace = std::chrono::milliseconds{30000});
+
+ private:
+  struct Impl;
+  explicit Database(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Reads DatabaseSettings from a TOML file; errors name the file, line and key.
+DatabaseSettings load_database_settings(const std::string& path);
+
+}  // namespace nexdb

@@ -1,0 +1,12 @@
+// Everything nexdb offers, in one include.
+#pragma once
+
+#include "nexdb/connection.hpp"
+#include "nexdb/database.hpp"
+#include "nexdb/error.hpp"
+#include "nexdb/identifier.hpp"
+#include "nexdb/pool.hpp"
+#include "nexdb/query.hpp"
+#include "nexdb/rows.hpp"
+#include "nexdb/transaction.hpp"
+#include "nexdb/value.hpp"

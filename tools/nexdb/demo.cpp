@@ -1,0 +1,231 @@
+#include "demo.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "demo_models.hpp"
+
+namespace nexdb::cli {
+namespace {
+
+using namespace std::chrono;
+using Json = nlohmann::ordered_json;
+
+constexpr int kSteps = 6;
+constexpr std::size_t kBatch = 500;
+
+// DDL per dialect until migrations (issue 3) own the schema.
+std::string schema_sql(Dialect dialect) {
+  if (dialect == Dialect::postgres) {
+    return R"(DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;
+CREATE TABLE users (id BIGSERIAL PRIMARY KEY, email VARCHAR(255) UNIQUE NOT NULL, status TEXT,
+                    created_at TIMESTAMPTZ NOT NULL DEFAULT now());
+CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id),
+                     status TEXT NOT NULL, total DOUBLE PRECISION NOT NULL,
+                     created_at TIMESTAMPTZ NOT NULL DEFAULT now());
+CREATE INDEX orders_user_id_created_at ON orders (user_id, created_at);)";
+  }
+  return R"(DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, status TEXT,
+                    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+                     status TEXT NOT NULL, total REAL NOT NULL,
+                     created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+CREATE INDEX orders_user_id_created_at ON orders (user_id, created_at);)";
+}
+
+// The seed's query, nearly verbatim.
+auto get_user_orders(std::int64_t user_id) {
+  return select(Order.id, Order.status, Order.total)
+      .from(Order)
+      .join(User, Order.user_id == User.id)
+      .where(User.id == user_id)
+      .order_by(Order.created_at.desc())
+      .limit(100);
+}
+
+class Demo {
+ public:
+  Demo(Database db, DemoOptions options) : db_(std::move(db)), options_(options) {}
+
+  void run() {
+    create_schema();
+    insert_sample_data();
+    run_seed_query();
+    aggregate();
+    failing_transaction();
+    pool_report();
+  }
+  const Json& report() const { return report_; }
+
+ private:
+  bool text() const { return options_.format == Format::text; }
+  void step(int n, std::string_view title) {
+    if (text()) term_.step(n, kSteps, title);
+  }
+
+  void create_schema() {
+    step(1, fmt::format("Opening {} and creating users + orders", db_.description()));
+    db_.transaction([&](Transaction& tx) { tx.connection().execute_script(schema_sql(db_.dialect())); });
+    if (text()) term_.line(fmt::format("    dialect {}, tables users and orders, index on orders (user_id, created_at)",
+                                       to_string(db_.dialect())));
+    report_["database"] = db_.description();
+    report_["dialect"] = to_string(db_.dialect());
+  }
+
+  void insert_sample_data() {
+    step(2, "Inserting sample data (multi-row INSERTs, values bound, one transaction)");
+    const auto start = steady_clock::now();
+    std::mt19937_64 random(42);
+    const Timestamp base = time_point_cast<microseconds>(sys_days(2026y / January / 1) + 9h);
+    ProgressBar bar(term_, "users + orders", options_.users + options_.orders);
+    db_.transaction([&](Transaction& tx) {
+      for (std::size_t first = 0; first < options_.users; first += kBatch) {
+        auto insert = insert_into(User).columns(User.email, User.status, User.created_at);
+        const std::size_t last = std::min(options_.users, first + kBatch);
+        for (std::size_t i = first; i < last; ++i) {
+          insert.values(fmt::format("user{}@example.com", i + 1), i % 10 == 0 ? "inactive" : "active",
+                        base + hours(i));
+        }
+        tx.execute(insert);
+        if (text()) bar.advance(last - first);
+      }
+      static constexpr const char* statuses[] = {"new", "paid", "shipped", "delivered"};
+      for (std::size_t first = 0; first < options_.orders; first += kBatch) {
+        auto insert = insert_into(Order).columns(Order.user_id, Order.status, Order.total, Order.created_at);
+        const std::size_t last = std::min(options_.orders, first + kBatch);
+        for (std::size_t i = first; i < last; ++i) {
+          const auto user = static_cast<std::int64_t>(random() % options_.users) + 1;
+          const double total = static_cast<double>(random() % 100000) / 100.0;
+          insert.values(user, statuses[random() % 4], total, base + minutes(static_cast<int>(i) * 7));
+        }
+        tx.execute(insert);
+        if (text()) bar.advance(last - first);
+      }
+    });
+    if (text()) bar.finish();
+    const auto ms = duration_cast<milliseconds>(steady_clock::now() - start).count();
+    if (text()) term_.line(fmt::format("    {} users and {} orders in {} ms", options_.users, options_.orders, ms));
+    report_["inserted"] = {{"users", options_.users}, {"orders", options_.orders}, {"ms", ms}};
+  }
+
+  void run_seed_query() {
+    step(3, "The seed's get_user_orders(42), rendered for this dialect");
+    const auto query = get_user_orders(42);
+    const Statement statement = query.render(db_.dialect());
+    const auto start = steady_clock::now();
+    const Rows rows = db_.execute(query);
+    const auto us = duration_cast<microseconds>(steady_clock::now() - start).count();
+    std::vector<std::vector<std::string>> shown;
+    Json json_rows = Json::array();
+    for (Row row : rows) {
+      const auto id = row.get<std::int64_t>("id");
+      const auto status = row.get<std::string>("status");
+      const auto total = row.get<double>("total");
+      if (shown.size() < 5) shown.push_back({std::to_string(id), status, fmt::format("{:.2f}", total)});
+      json_rows.push_back({{"id", id}, {"status", status}, {"total", total}});
+    }
+    if (text()) {
+      term_.line("    " + term_.green(statement.sql));
+      std::vector<std::string> params;
+      for (const Value& v : statement.params) params.push_back(v.to_display_string());
+      term_.line(fmt::format("    bound parameters: {}", fmt::join(params, ", ")));
+      term_.line(fmt::format("    {} rows in {} us; the newest five:", rows.size(), us));
+      term_.table({"id", "status", "total"}, shown);
+    }
+    report_["seed_query"] = {{"sql", statement.sql}, {"rows", json_rows.size()}, {"first_rows", json_rows}};
+  }
+
+  void aggregate() {
+    step(4, "Revenue by order status (group by, aggregates, aliases)");
+    const auto query = select(Order.status, count().as("orders"), sum(Order.total).as("revenue"))
+                           .from(Order)
+                           .group_by(Order.status)
+                           .having(count() > 0)
+                           .order_by(Order.status.asc());
+    const Rows rows = db_.execute(query);
+    std::vector<std::vector<std::string>> shown;
+    Json json = Json::object();
+    for (Row row : rows) {
+      const auto status = row.get<std::string>("status");
+      shown.push_back({status, std::to_string(row.get<std::int64_t>("orders")),
+                       fmt::format("{:.2f}", row.get<double>("revenue"))});
+      json[status] = row.get<std::int64_t>("orders");
+    }
+    if (text()) term_.table({"status", "orders", "revenue"}, shown);
+    report_["orders_by_status"] = json;
+  }
+
+  void failing_transaction() {
+    step(5, "A failing transaction changes nothing");
+    const auto before = db_.execute(select(count()).from(User)).scalar<std::int64_t>();
+    std::string error;
+    try {
+      db_.transaction([&](Transaction& tx) {
+        tx.execute(insert_into(User).set(User.email = "new@example.com", User.status = "active"));
+        tx.execute(insert_into(User).set(User.email = "user1@example.com", User.status = "active"));
+      });
+    } catch (const UniqueViolation& e) {
+      error = e.what();
+    }
+    const auto after = db_.execute(select(count()).from(User)).scalar<std::int64_t>();
+    if (text()) {
+      term_.line("    insert new@example.com, then a duplicate user1@example.com in one transaction:");
+      term_.line("    " + term_.red("UniqueViolation: ") + error);
+      term_.line(fmt::format("    users before: {}, after: {} (the first insert was rolled back too)", before, after));
+    }
+    report_["failing_transaction"] = {{"error", error}, {"users_before", before}, {"users_after", after}};
+  }
+
+  void pool_report() {
+    step(6, "Connection pool");
+    const PoolStats s = db_.pool().stats();
+    if (text()) {
+      term_.line(fmt::format("    {} connections open ({} idle, {} active), {} leases served, {} created, "
+                             "{} timeouts", s.total, s.idle, s.active, s.acquired, s.created, s.timeouts));
+      term_.line("\n" + term_.bold("Done.") +
+                 (options_.postgres ? " The tables stay in the local cluster for you to explore with psql."
+                                    : " Next: `nexdb demo --postgres` runs the same on the local PostgreSQL "
+                                      "cluster (scripts/pg-cluster start)."));
+    }
+    report_["pool"] = {{"total", s.total}, {"idle", s.idle}, {"acquired", s.acquired}, {"created", s.created}};
+  }
+
+  Database db_;
+  DemoOptions options_;
+  Terminal term_;
+  Json report_;
+};
+
+}  // namespace
+
+std::string local_cluster_uri() {
+  if (const char* uri = std::getenv("NEXDB_PG_PRIMARY")) return uri;
+  const char* port = std::getenv("NEXDB_PG_PORT");
+  return fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", port ? port : "54320");
+}
+
+int run_demo(const DemoOptions& options) {
+  DatabaseSettings settings;
+  settings.connection.uri = options.postgres ? local_cluster_uri() : std::string(default_database_uri);
+  settings.connection.connect_timeout = seconds(3);
+  Demo demo(Database::open(std::move(settings)), options);
+  try {
+    demo.run();
+  } catch (const ConnectionError& e) {
+    if (options.postgres) {
+      throw ConnectionError(std::string(e.message()) + ". Start the local cluster first: scripts/pg-cluster start",
+                            {.host = e.host()});
+    }
+    throw;
+  }
+  if (options.format == Format::json) fmt::print("{}\n", demo.report().dump(2));
+  return 0;
+}
+
+}  // namespace nexdb::cli
