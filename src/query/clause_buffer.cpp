@@ -1,0 +1,159 @@
+// Builder storage: rendering the pieces of each clause in SQL order.
+#include <type_traits>
+#include <utility>
+
+#include "nexdb/query/clause.hpp"
+#include "query/sql_writer.hpp"
+
+namespace nexdb::detail {
+
+ClauseBuffer::ClauseBuffer(const ClauseBuffer& other)
+    : text_(other.text_), params_(other.params_), more_(other.more_) {
+  copy_tables(other);
+}
+
+ClauseBuffer::ClauseBuffer(ClauseBuffer&& other) noexcept
+    : text_(std::move(other.text_)),
+      params_(std::move(other.params_)),
+      more_(std::move(other.more_)) {
+  copy_tables(other);
+}
+
+ClauseBuffer& ClauseBuffer::operator=(const ClauseBuffer& other) {
+  if (this != &other) *this = ClauseBuffer(other);
+  return *this;
+}
+
+ClauseBuffer& ClauseBuffer::operator=(ClauseBuffer&& other) noexcept {
+  text_ = std::move(other.text_);
+  params_ = std::move(other.params_);
+  more_ = std::move(other.more_);
+  copy_tables(other);
+  return *this;
+}
+
+void ClauseBuffer::copy_tables(const ClauseBuffer& other) noexcept {
+  count_ = other.count_;
+  for (std::size_t i = 0; i < count_ && i < kInlineSegments; ++i) inline_[i] = other.inline_[i];
+  for (std::size_t c = 0; c < kMaxClauses; ++c) {
+    pieces_[c] = other.pieces_[c];
+    loose_[c] = other.loose_[c];
+    if (pieces_[c] == 0) continue;
+    first_[c] = other.first_[c];
+    last_[c] = other.last_[c];
+    wrap_below_[c] = other.wrap_below_[c];
+  }
+  last_clause_ = other.last_clause_;
+  in_order_ = other.in_order_;
+  max_param_clause_ = other.max_param_clause_;
+  params_in_order_ = other.params_in_order_;
+}
+
+ClauseBuffer::Segment& ClauseBuffer::new_overflow_segment() { return more_.emplace_back(); }
+
+void ClauseBuffer::reserve() {
+  // Room for a typical statement: one allocation each for its text and its values.
+  text_.reserve(256);
+  params_.reserve(6);
+}
+
+void ClauseBuffer::append_values(const Piece& piece) {
+  Segment& s = last();
+  params_in_order_ &= s.clause >= max_param_clause_;
+  max_param_clause_ = s.clause;
+  for (std::size_t i = 0; i < piece.param_count; ++i) {
+    if (piece.movable) {
+      // A movable piece belongs to a temporary handed over by the caller: its values are ours.
+      params_.push_back(std::move(const_cast<Value&>(piece.params[i])));
+    } else {
+      params_.push_back(piece.params[i]);
+    }
+  }
+  s.param_end = static_cast<std::uint32_t>(params_.size());
+}
+
+bool ClauseBuffer::adopt_params(SqlWriter& out) const& {
+  if (!params_in_order_) return false;
+  out.adopt(params_.data(), params_.size(), false);
+  return true;
+}
+
+bool ClauseBuffer::adopt_params(SqlWriter& out) && {
+  if (!params_in_order_) return false;
+  out.adopt(std::move(params_));
+  return true;
+}
+
+bool ClauseBuffer::is_one_run() const {
+  if (!in_order_ || !params_in_order_) return false;
+  for (std::size_t c = 0; c < kMaxClauses; ++c) {
+    if (pieces_[c] > 1 && loose_[c]) return false;
+  }
+  return true;
+}
+
+bool ClauseBuffer::write_statement(SqlWriter& out, std::string_view head,
+                                   std::string_view head2) const& {
+  if (!is_one_run()) return false;
+  copy_statement(out, head, head2);
+  return true;
+}
+
+void ClauseBuffer::copy_statement(SqlWriter& out, std::string_view head,
+                                  std::string_view head2) const {
+  out.reserve_text(head.size() + head2.size() + text_.size() + 4 * params_.size() + 32);
+  out.text(head);
+  out.text(head2);
+  out.marked_text(text_);
+  out.adopt(params_.data(), params_.size(), false);
+}
+
+bool ClauseBuffer::write_statement(SqlWriter& out, std::string_view head,
+                                   std::string_view head2) && {
+  if (!is_one_run()) return false;
+  if (out.adopt_marked(std::move(text_), head, head2)) {
+    out.adopt(std::move(params_));
+  } else {
+    copy_statement(out, head, head2);
+  }
+  return true;
+}
+
+template <class Self>
+void ClauseBuffer::write_impl(Self&& self, SqlWriter& out, std::uint8_t clause,
+                              std::string_view suffix) {
+  constexpr bool move = !std::is_lvalue_reference_v<Self>;
+  const std::uint32_t pieces = self.pieces_[clause];
+  if (pieces == 0) return;
+  const std::string_view text = self.text_;
+  const bool wrap = pieces > 1 && self.loose_[clause];
+  if (self.in_order_ && !wrap) {
+    // The clause's pieces are one run of text and one run of values.
+    const Segment& first = self.segment(self.first_[clause]);
+    const Segment& last = self.segment(self.last_[clause]);
+    out.marked_text(text.substr(first.text_begin, last.text_end - first.text_begin));
+    out.values(self.params_.data() + first.param_begin, last.param_end - first.param_begin, move);
+  } else {
+    std::uint32_t index = self.first_[clause];
+    for (std::uint32_t n = 0; n < pieces; ++n, index = self.segment(index).next) {
+      const Segment& s = self.segment(index);
+      const bool parens = wrap && s.prec < self.wrap_below_[clause];
+      out.text(text.substr(s.text_begin, s.prefix));
+      if (parens) out.text("(");
+      out.marked_text(text.substr(s.text_begin + s.prefix, s.text_end - s.text_begin - s.prefix));
+      if (parens) out.text(")");
+      out.values(self.params_.data() + s.param_begin, s.param_end - s.param_begin, move);
+    }
+  }
+  out.text(suffix);
+}
+
+void ClauseBuffer::write(SqlWriter& out, std::uint8_t clause, std::string_view suffix) const& {
+  write_impl(*this, out, clause, suffix);
+}
+
+void ClauseBuffer::write(SqlWriter& out, std::uint8_t clause, std::string_view suffix) && {
+  write_impl(std::move(*this), out, clause, suffix);
+}
+
+}  // namespace nexdb::detail
