@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "nexdb/connection.hpp"
 #include "nexdb/error.hpp"
@@ -63,6 +64,20 @@ TEST(Sqlite, WalReadersDoNotBlockOnAWriter) {
   Transaction hold(*writer);
   hold.execute("INSERT INTO t VALUES (2)");
   EXPECT_EQ(reader->execute("SELECT count(*) FROM t").scalar<std::int64_t>(), 1);
+}
+
+TEST(Sqlite, ConnectionsOpeningANewFileTogetherBothGetWal) {
+  TempDir dir;
+  for (int round = 0; round < 40; ++round) {
+    const std::string uri = "sqlite:" + dir.path() + "/race" + std::to_string(round) + ".db";
+    std::unique_ptr<Connection> a, b;
+    std::thread other([&] { b = connect(uri); });
+    a = connect(uri);
+    other.join();
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->execute("PRAGMA journal_mode").scalar<std::string>(), "wal");
+    EXPECT_EQ(b->execute("PRAGMA journal_mode").scalar<std::string>(), "wal");
+  }
 }
 
 TEST(Sqlite, DeclaredBooleansAndTimestampsComeBackTyped) {

@@ -205,9 +205,11 @@ class Demo {
 }  // namespace
 
 std::string local_cluster_uri() {
-  if (const char* uri = std::getenv("NEXDB_PG_PRIMARY")) return uri;
+  // Set-but-empty counts as unset, so `NEXDB_PG_PRIMARY= nexdb demo --postgres` falls back.
+  const char* uri = std::getenv("NEXDB_PG_PRIMARY");
+  if (uri != nullptr && *uri != '\0') return uri;
   const char* port = std::getenv("NEXDB_PG_PORT");
-  return fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", port ? port : "54320");
+  return fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", port != nullptr && *port != '\0' ? port : "54320");
 }
 
 int run_demo(const DemoOptions& options) {

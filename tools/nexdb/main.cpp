@@ -1,5 +1,7 @@
 // nexdb: the operator's command. Exit codes: 0 ok, 1 database/runtime error, 2 usage or config error.
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <map>
@@ -38,6 +40,8 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Library warnings go to stderr so that stdout stays machine-readable with --format json.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("nexdb"));
   try {
     return run(argc, argv);
   } catch (const nexdb::ConfigError& e) {

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <filesystem>
+#include <thread>
 
 #include "nexdb/error.hpp"
 
@@ -99,11 +100,26 @@ SqliteConnection::SqliteConnection(const ConnectOptions& options)
   sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
   // Foreign keys are off by default in SQLite; users of a relational database expect them on.
   execute_script("PRAGMA foreign_keys = ON");
-  if (!memory && options.sqlite_wal) {
-    // WAL: readers don't block the writer; synchronous=NORMAL is the documented safe pairing.
-    execute_script("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
-  }
+  if (!memory && options.sqlite_wal) enable_wal(options.busy_timeout);
   if (statement_timeout_.count() > 0) sqlite3_progress_handler(db_, 1000, on_progress, &deadline_);
+}
+
+// WAL: readers don't block the writer; synchronous=NORMAL is the documented safe pairing.
+// Switching a new file to WAL needs an exclusive lock and SQLite may answer SQLITE_BUSY without
+// calling the busy handler when two connections open the same new file at once, so retry
+// within busy_timeout. WAL is a property of the file: later opens find it already set.
+void SqliteConnection::enable_wal(std::chrono::milliseconds busy_timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+  for (;;) {
+    try {
+      execute_script("PRAGMA journal_mode = WAL");
+      break;
+    } catch (const TimeoutError&) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  execute_script("PRAGMA synchronous = NORMAL");
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -40,6 +40,7 @@ class SqliteConnection final : public Connection {
   Value column_value(sqlite3_stmt* stmt, int column) const;
   [[noreturn]] void throw_error(int code, std::string_view sql);
   void arm_deadline();
+  void enable_wal(std::chrono::milliseconds busy_timeout);
 
   sqlite3* db_ = nullptr;
   std::string description_;
