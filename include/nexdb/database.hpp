@@ -13,6 +13,8 @@
 
 namespace nexdb {
 
+struct Config;
+
 /// Where the embedded default lives when Database::open() gets no argument.
 inline constexpr std::string_view default_database_uri = "sqlite:nexdb-data/nexdb.db";
 
@@ -26,11 +28,15 @@ class Database {
   /// Opens a database:
   ///   ""                      the embedded SQLite default (./nexdb-data/nexdb.db)
   ///   "sqlite:app.db", "sqlite::memory:", "postgresql://user@host/db", "host=... dbname=..."
-  ///   "path/to/nexdb.toml"    a configuration file (its `database.uri` and `[pool]` table)
+  ///   "path/to/nexdb.toml"    a configuration file (Config::load, so NEXDB_* variables apply):
+  ///                           the primary of its cluster `default`, else of its first cluster
   /// Throws ConfigError for an unknown scheme or a bad file. Connections open lazily, so a dead
   /// host surfaces as ConnectionError from the first statement, not from open().
   static Database open(std::string_view uri_or_config = {});
   static Database open(DatabaseSettings settings);
+  /// The primary of `cluster` (empty: Config::default_cluster()) with that cluster's pool and
+  /// connection settings. Throws ConfigError when there is no such cluster.
+  static Database open(const Config& config, std::string_view cluster = {});
 
   Dialect dialect() const noexcept;
   /// Where the database is, without credentials.
@@ -92,7 +98,8 @@ class Database {
   std::shared_ptr<Impl> impl_;
 };
 
-/// Reads DatabaseSettings from a TOML file; errors name the file, line and key.
+/// The settings Database::open(path) uses: Config::load(path), its default cluster's primary.
+/// Errors name the file, line and key.
 DatabaseSettings load_database_settings(const std::string& path);
 
 }  // namespace nexdb

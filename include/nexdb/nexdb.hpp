@@ -1,6 +1,7 @@
 // Everything nexdb offers, in one include.
 #pragma once
 
+#include "nexdb/config.hpp"
 #include "nexdb/connection.hpp"
 #include "nexdb/database.hpp"
 #include "nexdb/error.hpp"

@@ -1,5 +1,7 @@
 #include "nexdb/database.hpp"
 
+#include "database/settings_of.hpp"
+#include "nexdb/config.hpp"
 #include "nexdb/error.hpp"
 
 namespace nexdb {
@@ -15,7 +17,7 @@ Database Database::open(std::string_view uri_or_config) {
   if (uri_or_config.empty()) {
     return open(DatabaseSettings{.connection = {.uri = std::string(default_database_uri)}});
   }
-  if (uri_or_config.ends_with(".toml")) return open(load_database_settings(std::string(uri_or_config)));
+  if (uri_or_config.ends_with(".toml")) return open(Config::load(std::string(uri_or_config)));
   return open(DatabaseSettings{.connection = {.uri = std::string(uri_or_config)}});
 }
 
@@ -30,6 +32,10 @@ Database Database::open(DatabaseSettings settings) {
     settings.pool.max_lifetime = std::chrono::milliseconds{0};
   }
   return Database(std::make_shared<Impl>(std::move(settings)));
+}
+
+Database Database::open(const Config& config, std::string_view cluster) {
+  return open(detail::settings_of(cluster.empty() ? config.default_cluster() : config.cluster(cluster)));
 }
 
 Dialect Database::dialect() const noexcept { return impl_->dialect; }

@@ -1,0 +1,186 @@
+// nexdb::Config: everything nexdb.toml (and NEXDB_* environment variables) can say.
+//
+// Loading resolves inheritance, so each ClusterConfig carries its effective pool and connection
+// settings ([pool] and [connection] overlaid by [clusters.<name>.pool] / .connection). Every
+// error is a ConfigError naming where the value came from, the full key and what to fix:
+//   nexdb.toml:12: clusters.main.pool.max_szie: unknown key (known: min_idle, max_size, ...)
+//   environment variable NEXDB_POOL_MAX_SIZE: pool.max_size: expected an integer, got 'ten'
+// Passwords in connection URIs never appear in messages or in describe(). See
+// docs/configuration.md for every key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "nexdb/connection.hpp"
+#include "nexdb/database.hpp"
+#include "nexdb/pool.hpp"
+
+namespace nexdb {
+
+/// Where a cluster's read-only work goes (the router of issue 4 applies it).
+enum class ReadPreference {
+  primary,            // always the primary: reads see the application's own writes
+  primary_preferred,  // the primary; a replica when the primary is down
+  replica,            // replicas only; fails when none is usable
+  replica_preferred,  // a replica within the lag limits; the primary otherwise
+  nearest,            // the lowest-latency usable host, primary included
+};
+std::string_view to_string(ReadPreference preference) noexcept;
+/// The preference spelled as in nexdb.toml ("replica_preferred"); nullopt when unknown.
+std::optional<ReadPreference> read_preference_from_string(std::string_view text) noexcept;
+
+/// One primary and its replicas.
+struct ClusterConfig {
+  std::string name{};
+  /// libpq URI or key=value string, or sqlite:path.
+  std::string primary{};
+  std::vector<std::string> replicas{};
+  ReadPreference read_preference = ReadPreference::primary;
+  /// A replica further behind than either limit is not used for reads (0 = no limit).
+  std::uint64_t max_replication_lag_bytes = 16 * 1024 * 1024;
+  std::chrono::milliseconds max_replication_lag{5000};
+  /// Effective settings: [connection] overlaid by [clusters.<name>.connection]; `uri` is empty.
+  ConnectOptions connection{};
+  /// Effective settings: [pool] overlaid by [clusters.<name>.pool]; `name` is the cluster's.
+  PoolSettings pool{};
+
+  /// This cluster's connection settings for `uri` (its primary or one of its replicas).
+  ConnectOptions connect_options(std::string_view uri) const;
+};
+
+enum class ShardFunction {
+  hash,   // shard = hash(key) mod count
+  range,  // shard i holds keys in [range_starts[i], range_starts[i + 1])
+};
+std::string_view to_string(ShardFunction function) noexcept;
+
+/// The shard map: shard number -> cluster name. Empty (count() == 0) when not sharded.
+struct ShardConfig {
+  /// The column the application shards by, e.g. "user_id".
+  std::string key{};
+  ShardFunction function = ShardFunction::hash;
+  /// For `range`: the lowest key of each shard, strictly increasing; empty for `hash`.
+  std::vector<std::int64_t> range_starts{};
+  /// clusters[i] is the cluster that holds shard i; several shards may share a cluster.
+  std::vector<std::string> clusters{};
+
+  std::size_t count() const noexcept { return clusters.size(); }
+  bool enabled() const noexcept { return !clusters.empty(); }
+};
+
+/// A known alert threshold and its default.
+struct AlertThresholdSpec {
+  std::string_view name{};
+  double default_value = 0;
+  /// Alert when the observed value goes below (true) instead of above the threshold.
+  bool lower_is_worse = false;
+};
+/// Every threshold [monitor.alert_thresholds] accepts; other names are errors.
+const std::vector<AlertThresholdSpec>& known_alert_thresholds();
+/// Each known threshold at its default value.
+std::map<std::string, double, std::less<>> default_alert_thresholds();
+
+struct MonitorConfig {
+  /// How often the monitor samples the servers.
+  std::chrono::milliseconds interval{10000};
+  /// Threshold name -> value; always holds every known threshold.
+  std::map<std::string, double, std::less<>> alert_thresholds = default_alert_thresholds();
+};
+
+struct MetricsConfig {
+  /// host:port of the Prometheus endpoint; empty = no endpoint. Loopback by default.
+  std::string listen = "127.0.0.1:9477";
+  /// How often statistics are collected for export.
+  std::chrono::milliseconds export_interval{15000};
+  /// Constant labels added to every series (validated Prometheus label names).
+  std::map<std::string, std::string, std::less<>> labels{};
+};
+
+struct MigrationsConfig {
+  /// Folder of V*.sql / U*.sql files, relative to the working directory.
+  std::string folder = "migrations";
+  /// Apply a new version lower than the highest applied one instead of failing.
+  bool allow_out_of_order = false;
+  /// The history table.
+  std::string table = "nexdb_schema_history";
+};
+
+/// One setting of the effective configuration, for `nexdb config check`.
+struct ConfigEntry {
+  using Value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>,
+                             std::vector<std::int64_t>>;
+  /// Full key path, e.g. "clusters.main.pool.max_size".
+  std::string key{};
+  /// URIs have their passwords masked.
+  Value value{};
+  /// "default", "nexdb.toml:12", "nexdb.toml:3 (pool.max_size)" for an inherited value, or
+  /// "env NEXDB_POOL_MAX_SIZE".
+  std::string origin{};
+
+  /// The value as TOML writes it: 20, true, "text", ["a", "b"].
+  std::string value_text() const;
+};
+
+/// What `nexdb config check` prints.
+struct ConfigReport {
+  /// The file read; empty when no file was found (built-in defaults).
+  std::string source{};
+  /// NEXDB_* variables that were applied.
+  std::vector<std::string> environment{};
+  std::vector<std::string> warnings{};
+  std::vector<ConfigEntry> entries{};
+
+  /// "key = value  # origin" lines, preceded by a comment naming the sources.
+  std::string to_text() const;
+  /// {"source", "environment", "warnings", "config": {nested keys}, "origins": {key: origin}}.
+  std::string to_json() const;
+};
+
+struct Config {
+  /// In file order. With no cluster configured: one cluster `default` on the embedded SQLite
+  /// database (default_database_uri).
+  std::vector<ClusterConfig> clusters = {
+      ClusterConfig{.name = "default", .primary = std::string(default_database_uri)}};
+  ShardConfig shards{};
+  MonitorConfig monitor{};
+  MetricsConfig metrics{};
+  MigrationsConfig migrations{};
+
+  /// The file read; empty for built-in defaults.
+  std::string source{};
+  /// NEXDB_* variables that were applied, in name order.
+  std::vector<std::string> environment{};
+  /// Suspicious but valid settings (also logged at load).
+  std::vector<std::string> warnings{};
+  /// Key path -> where it was set ("nexdb.toml:12", "env NEXDB_POOL_MAX_SIZE"); keys absent
+  /// here have their default.
+  std::map<std::string, std::string, std::less<>> origins{};
+
+  /// Built-in defaults only: no file, no environment.
+  static Config defaults();
+  /// `path` (which must exist), then NEXDB_* environment variables.
+  static Config load(const std::string& path);
+  /// $NEXDB_CONFIG if set (the file must exist), else ./nexdb.toml if present, else built-in
+  /// defaults; then NEXDB_* environment variables.
+  static Config load_default();
+  /// TOML text; `source_name` stands for the file in messages. No environment is applied.
+  static Config parse(std::string_view toml, std::string_view source_name = "nexdb.toml");
+
+  /// The cluster called `name`; ConfigError listing the clusters when there is none.
+  const ClusterConfig& cluster(std::string_view name) const;
+  /// The cluster called "default" if there is one, else the first in the file.
+  const ClusterConfig& default_cluster() const;
+
+  /// The effective configuration, every key with its value and origin, passwords masked.
+  ConfigReport describe() const;
+};
+
+}  // namespace nexdb

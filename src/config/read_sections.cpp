@@ -1,0 +1,110 @@
+// [monitor], [metrics] and [migrations].
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "config/checks.hpp"
+#include "config/read.hpp"
+#include "config/schema.hpp"
+#include "nexdb/error.hpp"
+#include "nexdb/identifier.hpp"
+
+namespace nexdb::config_detail {
+namespace {
+
+void check_threshold(const TableReader& table, std::string_view name, double value) {
+  if (!(value >= 0)) table.fail(name, fmt::format("must not be negative, got {}", value));
+  if (name.ends_with("_ratio") && value > 1) {
+    table.fail(name, fmt::format("is a ratio from 0 to 1, got {}", value));
+  }
+  if (name.ends_with("_count") && value != std::floor(value)) {
+    table.fail(name, fmt::format("is a count, got {}", value));
+  }
+}
+
+void read_thresholds(const TableReader& table, std::map<std::string, double, std::less<>>& out) {
+  std::vector<std::string_view> known;
+  for (const auto& spec : known_alert_thresholds()) known.push_back(spec.name);
+  table.allow_only(known);
+  for (std::string_view name : known) {
+    if (auto value = table.number(name)) {
+      check_threshold(table, name, *value);
+      out.insert_or_assign(std::string(name), *value);
+    }
+  }
+}
+
+void read_labels(const TableReader& table, std::map<std::string, std::string, std::less<>>& out) {
+  for (const auto& [key, node] : table.table()) {
+    const std::string name(key.str());
+    const auto value = table.string(name);
+    if (auto problem = check_label_name(name)) table.fail(name, *problem);
+    if (value->empty()) {
+      table.fail(name, "must not be empty (Prometheus treats an empty label as no label)");
+    }
+    out.insert_or_assign(name, *value);
+  }
+}
+
+bool listens_everywhere(std::string_view listen) {
+  return listen.starts_with("0.0.0.0:") || listen.starts_with("[::]:");
+}
+
+}  // namespace
+
+MonitorConfig read_monitor(const TableReader& monitor) {
+  monitor.allow_only(names_of(monitor_keys));
+  MonitorConfig out;
+  if (auto v = monitor.millis("interval_ms", 1)) out.interval = *v;
+  if (const auto* thresholds = monitor.subtable("alert_thresholds")) {
+    read_thresholds(
+        TableReader(monitor.context(), *thresholds, monitor.key_path("alert_thresholds")),
+        out.alert_thresholds);
+  }
+  return out;
+}
+
+MetricsConfig read_metrics(const TableReader& metrics, std::vector<std::string>& warnings) {
+  metrics.allow_only(names_of(metrics_keys));
+  MetricsConfig out;
+  if (auto listen = metrics.string("listen")) {
+    if (!listen->empty()) {
+      if (auto problem = check_listen(*listen)) metrics.fail("listen", *problem);
+    }
+    out.listen = *listen;
+  }
+  if (listens_everywhere(out.listen)) {
+    warnings.push_back(
+        fmt::format("metrics.listen = \"{}\" serves metrics on every network "
+                    "interface; prefer a loopback or private address",
+                    out.listen));
+  }
+  if (auto v = metrics.millis("export_interval_ms", 1)) out.export_interval = *v;
+  if (const auto* labels = metrics.subtable("labels")) {
+    read_labels(TableReader(metrics.context(), *labels, metrics.key_path("labels")), out.labels);
+  }
+  return out;
+}
+
+MigrationsConfig read_migrations(const TableReader& migrations) {
+  migrations.allow_only(names_of(migrations_keys));
+  MigrationsConfig out;
+  if (auto folder = migrations.string("folder")) {
+    if (folder->empty()) {
+      migrations.fail("folder", "must not be empty (use \".\" for the working directory)");
+    }
+    out.folder = *folder;
+  }
+  if (auto v = migrations.boolean("allow_out_of_order")) out.allow_out_of_order = *v;
+  if (auto table = migrations.string("table")) {
+    try {
+      validate_identifier(*table);
+    } catch (const UsageError& e) {
+      migrations.fail("table", e.message());
+    }
+    out.table = *table;
+  }
+  return out;
+}
+
+}  // namespace nexdb::config_detail

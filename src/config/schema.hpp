@@ -1,0 +1,110 @@
+// Every key nexdb.toml knows, with its type: one list drives unknown-key errors, the
+// NEXDB_* environment mapping and describe().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "nexdb/connection.hpp"
+#include "nexdb/pool.hpp"
+
+namespace nexdb::config_detail {
+
+enum class Kind { string, integer, boolean, number, strings, integers, table };
+
+struct KeySpec {
+  std::string_view key{};
+  Kind kind = Kind::string;
+};
+
+/// A key bound to a member of a settings struct, read and described generically.
+template <class T>
+struct Field {
+  using Member =
+      std::variant<std::size_t T::*, std::chrono::milliseconds T::*, std::string T::*, bool T::*>;
+  std::string_view key{};
+  Member member{};
+  /// Smallest accepted value for numbers.
+  std::int64_t min = 0;
+};
+
+inline constexpr Field<ConnectOptions> connection_fields[] = {
+    {"connect_timeout_ms", &ConnectOptions::connect_timeout, 1},
+    {"statement_timeout_ms", &ConnectOptions::statement_timeout},
+    {"busy_timeout_ms", &ConnectOptions::busy_timeout},
+    {"statement_cache_size", &ConnectOptions::statement_cache_size},
+    {"application_name", &ConnectOptions::application_name},
+    {"sqlite_wal", &ConnectOptions::sqlite_wal},
+};
+
+inline constexpr Field<PoolSettings> pool_fields[] = {
+    {"min_idle", &PoolSettings::min_idle},
+    {"max_size", &PoolSettings::max_size, 1},
+    {"acquire_timeout_ms", &PoolSettings::acquire_timeout},
+    {"idle_timeout_ms", &PoolSettings::idle_timeout},
+    {"max_lifetime_ms", &PoolSettings::max_lifetime},
+    {"validation_threshold_ms", &PoolSettings::validation_threshold},
+    {"leak_detection_threshold_ms", &PoolSettings::leak_detection_threshold},
+    {"housekeeping_period_ms", &PoolSettings::housekeeping_period, 1},
+};
+
+template <class T>
+Kind kind_of(const Field<T>& field) {
+  if (std::holds_alternative<std::string T::*>(field.member)) return Kind::string;
+  if (std::holds_alternative<bool T::*>(field.member)) return Kind::boolean;
+  return Kind::integer;
+}
+
+inline constexpr KeySpec top_level_keys[] = {
+    {"database", Kind::table}, {"connection", Kind::table}, {"pool", Kind::table},
+    {"clusters", Kind::table}, {"shards", Kind::table},     {"monitor", Kind::table},
+    {"metrics", Kind::table},  {"migrations", Kind::table},
+};
+inline constexpr KeySpec cluster_keys[] = {
+    {"primary", Kind::string},
+    {"replicas", Kind::strings},
+    {"read_preference", Kind::string},
+    {"max_replication_lag_bytes", Kind::integer},
+    {"max_replication_lag_ms", Kind::integer},
+    {"pool", Kind::table},
+    {"connection", Kind::table},
+};
+inline constexpr KeySpec shard_keys[] = {
+    {"key", Kind::string},    {"function", Kind::string},
+    {"count", Kind::integer}, {"range_starts", Kind::integers},
+    {"map", Kind::table},
+};
+inline constexpr KeySpec monitor_keys[] = {
+    {"interval_ms", Kind::integer},
+    {"alert_thresholds", Kind::table},
+};
+inline constexpr KeySpec metrics_keys[] = {
+    {"listen", Kind::string},
+    {"export_interval_ms", Kind::integer},
+    {"labels", Kind::table},
+};
+inline constexpr KeySpec migrations_keys[] = {
+    {"folder", Kind::string},
+    {"allow_out_of_order", Kind::boolean},
+    {"table", Kind::string},
+};
+
+/// The [connection] keys; [database] is those plus `uri` (the foundation's form).
+const std::vector<KeySpec>& connection_keys();
+const std::vector<KeySpec>& pool_keys();
+const std::vector<KeySpec>& database_keys();
+
+/// Every key path that has a fixed name ("pool.max_size",
+/// "monitor.alert_thresholds.query_duration_ms"); tables excluded.
+const std::vector<std::pair<std::string, Kind>>& fixed_paths();
+/// Key paths inside one cluster ("primary", "pool.max_size"); tables excluded.
+const std::vector<std::pair<std::string, Kind>>& cluster_paths();
+
+std::vector<std::string_view> names_of(std::span<const KeySpec> keys);
+
+}  // namespace nexdb::config_detail
