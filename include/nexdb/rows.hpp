@@ -55,13 +55,17 @@ class Row {
 /// A complete result: column names, values (row-major) and the affected-row count.
 class Rows {
  public:
-  Rows() = default;
-  Rows(std::vector<std::string> columns, std::vector<Value> values, std::int64_t affected_rows);
+  /// Column names, shared between the results of one cached statement.
+  using Columns = std::shared_ptr<const std::vector<std::string>>;
 
-  std::size_t size() const noexcept { return columns_.empty() ? 0 : values_.size() / columns_.size(); }
+  Rows();
+  Rows(std::vector<std::string> columns, std::vector<Value> values, std::int64_t affected_rows);
+  Rows(Columns columns, std::vector<Value> values, std::int64_t affected_rows);
+
+  std::size_t size() const noexcept { return columns_->empty() ? 0 : values_.size() / columns_->size(); }
   bool empty() const noexcept { return size() == 0; }
-  std::size_t column_count() const noexcept { return columns_.size(); }
-  const std::vector<std::string>& columns() const noexcept { return columns_; }
+  std::size_t column_count() const noexcept { return columns_->size(); }
+  const std::vector<std::string>& columns() const noexcept { return *columns_; }
   /// Rows changed by INSERT/UPDATE/DELETE (or returned by SELECT).
   std::int64_t affected_rows() const noexcept { return affected_rows_; }
 
@@ -107,7 +111,7 @@ class Rows {
   }
 
  private:
-  std::vector<std::string> columns_;
+  Columns columns_;
   std::vector<Value> values_;
   std::int64_t affected_rows_ = 0;
 };

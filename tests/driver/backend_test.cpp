@@ -59,6 +59,21 @@ TEST_P(BackendTest, StatementCacheSurvivesSchemaChanges) {
   EXPECT_EQ(conn->execute("SELECT * FROM c").column_count(), 1u);
   conn->execute_script("ALTER TABLE c ADD COLUMN b INTEGER");
   EXPECT_EQ(conn->execute("SELECT * FROM c").column_count(), 2u);
+  // Same shape, new name: results must not reuse the old column names.
+  conn->execute_script("ALTER TABLE c RENAME COLUMN a TO z");
+  const Rows renamed = conn->execute("SELECT * FROM c");
+  EXPECT_EQ(renamed.columns(), (std::vector<std::string>{"z", "b"}));
+  EXPECT_EQ(renamed[0].get<std::int64_t>("z"), 1);
+}
+
+TEST_P(BackendTest, ManyParametersAreBound) {
+  std::string sql = "SELECT ";
+  std::vector<Value> params;
+  for (int i = 1; i <= 20; ++i) {
+    sql += (i > 1 ? " + " : "") + std::string(postgres() ? "CAST(" : "") + p(i) + (postgres() ? " AS BIGINT)" : "");
+    params.emplace_back(i * 1000000007LL);
+  }
+  EXPECT_EQ(conn->execute(Statement{sql, params}).scalar<std::int64_t>(), 210 * 1000000007LL);
 }
 
 TEST_P(BackendTest, ConstraintViolationsAreTyped) {

@@ -31,18 +31,24 @@ T read_big_endian(const char* data) {
   return static_cast<T>(value);
 }
 
-std::string encode_text(const Value& value) {
-  return std::visit(
-      [](const auto& v) -> std::string {
+// Text form of a non-string scalar into `out` (kTextSize bytes), NUL-terminated.
+void encode_text(const Value& value, char* out, std::size_t size) {
+  std::visit(
+      [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::int64_t>) return fmt::format("{}", v);
-        else if constexpr (std::is_same_v<T, double>) {
-          if (std::isnan(v)) return "NaN";
-          if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-          return fmt::format("{}", v);
-        } else if constexpr (std::is_same_v<T, Timestamp>) return format_timestamp(v);
-        else return {};
+        fmt::format_to_n_result<char*> r{out, 0};
+        if constexpr (std::is_same_v<T, bool>) {
+          r = fmt::format_to_n(out, size - 1, "{}", v ? "true" : "false");
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          r = fmt::format_to_n(out, size - 1, "{}", v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (std::isnan(v)) r = fmt::format_to_n(out, size - 1, "NaN");
+          else if (std::isinf(v)) r = fmt::format_to_n(out, size - 1, "{}", v > 0 ? "Infinity" : "-Infinity");
+          else r = fmt::format_to_n(out, size - 1, "{}", v);
+        } else if constexpr (std::is_same_v<T, Timestamp>) {
+          r = fmt::format_to_n(out, size - 1, "{}", format_timestamp(v));
+        }
+        *r.out = '\0';
       },
       value.storage());
 }
@@ -169,14 +175,13 @@ bool has_binary_decoder(Oid type) {
 }  // namespace
 
 PgParams::PgParams(std::span<const Value> values) {
-  const std::size_t n = values.size();
-  text_.reserve(n);
-  types_.assign(n, 0);
-  values_.assign(n, nullptr);
-  lengths_.assign(n, 0);
-  formats_.assign(n, 0);
-  for (std::size_t i = 0; i < n; ++i) {
+  allocate(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
     const Value& v = values[i];
+    types_[i] = 0;  // let the server infer the type from the parameter's use
+    formats_[i] = 0;
+    lengths_[i] = 0;
+    values_[i] = nullptr;
     if (v.is_null()) continue;
     if (const auto* s = std::get_if<std::string>(&v.storage())) {
       values_[i] = s->c_str();  // the caller's Value outlives the call
@@ -186,9 +191,29 @@ PgParams::PgParams(std::span<const Value> values) {
       values_[i] = reinterpret_cast<const char*>(b->data());
       lengths_[i] = static_cast<int>(b->size());
     } else {
-      values_[i] = text_.emplace_back(encode_text(v)).c_str();
+      values_[i] = encode(v, i);
     }
   }
+}
+
+void PgParams::allocate(std::size_t n) {
+  count_ = static_cast<int>(n);
+  if (n <= kInline) return;
+  heap_types_.resize(n);
+  heap_values_.resize(n);
+  heap_lengths_.resize(n);
+  heap_formats_.resize(n);
+  heap_text_.resize(n);
+  types_ = heap_types_.data();
+  values_ = heap_values_.data();
+  lengths_ = heap_lengths_.data();
+  formats_ = heap_formats_.data();
+}
+
+const char* PgParams::encode(const Value& value, std::size_t index) {
+  char* out = heap_text_.empty() ? inline_text_[index] : heap_text_[index].data();
+  encode_text(value, out, kTextSize);
+  return out;
 }
 
 bool pg_binary_decodable(const PGresult* description) {

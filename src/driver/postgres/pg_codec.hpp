@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <array>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,18 +17,42 @@ namespace nexdb::detail {
 class PgParams {
  public:
   explicit PgParams(std::span<const Value> values);
-  int count() const noexcept { return static_cast<int>(values_.size()); }
-  const Oid* types() const noexcept { return types_.data(); }
-  const char* const* values() const noexcept { return values_.data(); }
-  const int* lengths() const noexcept { return lengths_.data(); }
-  const int* formats() const noexcept { return formats_.data(); }
+  PgParams(const PgParams&) = delete;
+  PgParams& operator=(const PgParams&) = delete;
+  int count() const noexcept { return count_; }
+  const Oid* types() const noexcept { return types_; }
+  const char* const* values() const noexcept { return values_; }
+  const int* lengths() const noexcept { return lengths_; }
+  const int* formats() const noexcept { return formats_; }
 
  private:
-  std::vector<std::string> text_;  // owns the text of converted values
-  std::vector<Oid> types_;
-  std::vector<const char*> values_;
-  std::vector<int> lengths_;
-  std::vector<int> formats_;
+  // Up to kInline parameters live in the object itself: the common statement allocates nothing.
+  static constexpr std::size_t kInline = 8;
+  static constexpr std::size_t kTextSize = 40;  // fits int64, double, bool and timestamps
+  struct Slot {
+    Oid type = 0;
+    const char* value = nullptr;
+    int length = 0;
+    int format = 0;
+  };
+  void allocate(std::size_t n);
+  const char* encode(const Value& value, std::size_t index);
+
+  int count_ = 0;
+  Oid inline_types_[kInline];
+  const char* inline_values_[kInline];
+  int inline_lengths_[kInline];
+  int inline_formats_[kInline];
+  char inline_text_[kInline][kTextSize];
+  std::vector<Oid> heap_types_;
+  std::vector<const char*> heap_values_;
+  std::vector<int> heap_lengths_;
+  std::vector<int> heap_formats_;
+  std::vector<std::array<char, kTextSize>> heap_text_;
+  Oid* types_ = inline_types_;
+  const char** values_ = inline_values_;
+  int* lengths_ = inline_lengths_;
+  int* formats_ = inline_formats_;
 };
 
 /// True when every column of `description` has a binary decoder (else ask for text).

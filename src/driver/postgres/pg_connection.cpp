@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "driver/column_names.hpp"
 #include "driver/postgres/pg_codec.hpp"
 #include "nexdb/error.hpp"
 
@@ -97,8 +98,8 @@ Rows PgConnection::execute(const Statement& statement) {
     }
   }
   Prepared fresh = prepare_described(fmt::format("nexdb_s{}", next_statement_id_++), statement.sql);
-  if (auto evicted = cache_.insert(statement.sql, fresh)) deallocate(*evicted);
-  return run_prepared(fresh, statement.params, statement.sql);
+  if (auto evicted = cache_.insert(statement.sql, std::move(fresh))) deallocate(*evicted);
+  return run_prepared(*cache_.find(statement.sql), statement.params, statement.sql);
 }
 
 Rows PgConnection::execute_uncached(const Statement& statement) {
@@ -106,7 +107,8 @@ Rows PgConnection::execute_uncached(const Statement& statement) {
   ResultPtr result = check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
                                         params.values(), params.lengths(), params.formats(), 0),
                            statement.sql);
-  return to_rows(result.get());
+  Rows::Columns columns;
+  return to_rows(result.get(), columns);
 }
 
 void PgConnection::execute_script(std::string_view sql) {
@@ -143,13 +145,13 @@ PgConnection::Prepared PgConnection::prepare_described(std::string name, std::st
   return prepared;
 }
 
-Rows PgConnection::run_prepared(const Prepared& prepared, std::span<const Value> values,
+Rows PgConnection::run_prepared(Prepared& prepared, std::span<const Value> values,
                                 std::string_view sql) {
   const PgParams params(values);
   ResultPtr result = check(PQexecPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
                                           params.lengths(), params.formats(), prepared.result_format),
                            sql);
-  return to_rows(result.get());
+  return to_rows(result.get(), prepared.columns);
 }
 
 PgConnection::ResultPtr PgConnection::check(PGresult* raw, std::string_view sql) {
@@ -190,12 +192,10 @@ void PgConnection::throw_result_error(const PGresult* result, std::string_view s
   throw_sql_error(std::move(message), std::move(details));
 }
 
-Rows PgConnection::to_rows(const PGresult* result) const {
+Rows PgConnection::to_rows(const PGresult* result, Rows::Columns& columns) {
   const int nrows = PQntuples(result);
   const int ncols = PQnfields(result);
-  std::vector<std::string> columns;
-  columns.reserve(static_cast<std::size_t>(ncols));
-  for (int c = 0; c < ncols; ++c) columns.emplace_back(PQfname(result, c));
+  Rows::Columns names = reuse_columns(columns, ncols, [&](int c) { return PQfname(result, c); });
   std::vector<Value> values;
   values.reserve(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(ncols));
   for (int r = 0; r < nrows; ++r) {
@@ -203,7 +203,7 @@ Rows PgConnection::to_rows(const PGresult* result) const {
   }
   const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
   const std::int64_t affected = (tuples && *tuples) ? std::atoll(tuples) : nrows;
-  return Rows(std::move(columns), std::move(values), affected);
+  return Rows(std::move(names), std::move(values), affected);
 }
 
 void PgConnection::deallocate(const Prepared& prepared) noexcept {

@@ -31,16 +31,17 @@ class PgConnection final : public Connection {
 
  private:
   struct Prepared {
-    std::string name;
+    std::string name{};
     int result_format = 0;  // 1 = binary
+    Rows::Columns columns{};  // names of the last result, shared by the next ones
   };
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
   Prepared prepare_described(std::string name, std::string_view sql);
   Rows execute_uncached(const Statement& statement);
-  Rows run_prepared(const Prepared& prepared, std::span<const Value> params, std::string_view sql);
+  Rows run_prepared(Prepared& prepared, std::span<const Value> params, std::string_view sql);
   ResultPtr check(PGresult* raw, std::string_view sql);
-  Rows to_rows(const PGresult* result) const;
+  static Rows to_rows(const PGresult* result, Rows::Columns& columns);
   void deallocate(const Prepared& prepared) noexcept;
   [[noreturn]] void throw_result_error(const PGresult* result, std::string_view sql);
 

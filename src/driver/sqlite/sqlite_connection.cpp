@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
+#include "driver/column_names.hpp"
 #include "nexdb/error.hpp"
 
 namespace nexdb::detail {
@@ -54,12 +57,27 @@ std::string format_sqlite_timestamp(Timestamp ts) {
   return text;
 }
 
-bool declared_as(sqlite3_stmt* stmt, int column, std::string_view needle) {
+// What a column's declared type says about reading its values back typed.
+enum class DeclaredAs : unsigned char { other, boolean, timestamp };
+
+bool contains_ignoring_case(const char* text, std::string_view needle) {
+  const std::size_t n = std::strlen(text);
+  for (std::size_t i = 0; i + needle.size() <= n; ++i) {
+    std::size_t j = 0;
+    while (j < needle.size() && std::toupper(static_cast<unsigned char>(text[i + j])) == needle[j]) ++j;
+    if (j == needle.size()) return true;
+  }
+  return false;
+}
+
+DeclaredAs declared_as(sqlite3_stmt* stmt, int column) {
   const char* declared = sqlite3_column_decltype(stmt, column);
-  if (declared == nullptr) return false;
-  std::string upper(declared);
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return upper.find(needle) != std::string::npos;
+  if (declared == nullptr) return DeclaredAs::other;
+  if (contains_ignoring_case(declared, "BOOL")) return DeclaredAs::boolean;
+  if (contains_ignoring_case(declared, "TIMESTAMP") || contains_ignoring_case(declared, "DATETIME")) {
+    return DeclaredAs::timestamp;
+  }
+  return DeclaredAs::other;
 }
 
 int on_progress(void* self) {
@@ -146,15 +164,16 @@ SqliteConnection::StatementPtr SqliteConnection::compile(std::string_view sql, b
 }
 
 Rows SqliteConnection::execute(const Statement& statement) {
-  if (!cache_.enabled()) return run(compile(statement.sql, false).get(), statement.params, statement.sql);
-  StatementPtr stmt;
-  if (StatementPtr* cached = cache_.find(statement.sql)) {
-    stmt = *cached;
-  } else {
-    stmt = compile(statement.sql, true);
-    cache_.insert(statement.sql, stmt);
+  if (!cache_.enabled()) {
+    Rows::Columns columns;
+    return run(compile(statement.sql, false).get(), statement.params, statement.sql, columns);
   }
-  return run(stmt.get(), statement.params, statement.sql);
+  Compiled* cached = cache_.find(statement.sql);
+  if (cached == nullptr) {
+    cache_.insert(statement.sql, Compiled{.statement = compile(statement.sql, true), .columns = {}});
+    cached = cache_.find(statement.sql);
+  }
+  return run(cached->statement.get(), statement.params, statement.sql, cached->columns);
 }
 
 void SqliteConnection::execute_script(std::string_view sql) {
@@ -165,7 +184,7 @@ void SqliteConnection::execute_script(std::string_view sql) {
 }
 
 void SqliteConnection::prepare(std::string_view name, std::string_view sql) {
-  named_[std::string(name)] = compile(sql, true);
+  named_[std::string(name)] = Compiled{.statement = compile(sql, true), .columns = {}};
 }
 
 Rows SqliteConnection::execute_prepared(std::string_view name, std::span<const Value> params) {
@@ -175,7 +194,8 @@ Rows SqliteConnection::execute_prepared(std::string_view name, std::span<const V
                                  "call prepare() first", name),
                      {.host = description_});
   }
-  return run(it->second.get(), params, sqlite3_sql(it->second.get()));
+  sqlite3_stmt* stmt = it->second.statement.get();
+  return run(stmt, params, sqlite3_sql(stmt), it->second.columns);
 }
 
 void SqliteConnection::bind(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql) {
@@ -213,7 +233,8 @@ void SqliteConnection::arm_deadline() {
   if (statement_timeout_.count() > 0) deadline_ = std::chrono::steady_clock::now() + statement_timeout_;
 }
 
-Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql) {
+Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql,
+                           Rows::Columns& columns) {
   struct Reset {  // leaves the (cached) statement ready for its next use, whatever happens
     sqlite3_stmt* s;
     ~Reset() {
@@ -227,26 +248,32 @@ Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, st
   // Columns are read after the first step: a statement re-prepared after a schema change may
   // have a different shape than when it was compiled.
   const int ncols = sqlite3_column_count(stmt);
-  std::vector<std::string> columns;
-  columns.reserve(static_cast<std::size_t>(ncols));
-  for (int c = 0; c < ncols; ++c) columns.emplace_back(sqlite3_column_name(stmt, c));
+  Rows::Columns names = reuse_columns(columns, ncols, [&](int c) { return sqlite3_column_name(stmt, c); });
+  // Declared types once per run, not per cell (columns past the array are read untyped).
+  std::array<unsigned char, 64> declared{};
+  const int typed = std::min<int>(ncols, static_cast<int>(declared.size()));
+  if (rc == SQLITE_ROW) {
+    for (int c = 0; c < typed; ++c) declared[static_cast<std::size_t>(c)] = static_cast<unsigned char>(declared_as(stmt, c));
+  }
   std::vector<Value> values;
   std::int64_t rows = 0;
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     ++rows;
-    for (int c = 0; c < ncols; ++c) values.push_back(column_value(stmt, c));
+    for (int c = 0; c < ncols; ++c) {
+      values.push_back(column_value(stmt, c, c < typed ? declared[static_cast<std::size_t>(c)] : 0));
+    }
   }
   if (rc != SQLITE_DONE) throw_error(rc, sql);
   const std::int64_t affected = sqlite3_stmt_readonly(stmt) ? rows : sqlite3_changes64(db_);
-  return Rows(std::move(columns), std::move(values), affected);
+  return Rows(std::move(names), std::move(values), affected);
 }
 
-Value SqliteConnection::column_value(sqlite3_stmt* stmt, int column) const {
+Value SqliteConnection::column_value(sqlite3_stmt* stmt, int column, unsigned char declared) const {
   switch (sqlite3_column_type(stmt, column)) {
     case SQLITE_NULL: return Value();
     case SQLITE_INTEGER: {
       const auto v = sqlite3_column_int64(stmt, column);
-      if ((v == 0 || v == 1) && declared_as(stmt, column, "BOOL")) return Value(v == 1);
+      if ((v == 0 || v == 1) && declared == static_cast<unsigned char>(DeclaredAs::boolean)) return Value(v == 1);
       return Value(v);
     }
     case SQLITE_FLOAT: return Value(sqlite3_column_double(stmt, column));
@@ -258,7 +285,7 @@ Value SqliteConnection::column_value(sqlite3_stmt* stmt, int column) const {
       std::string text(reinterpret_cast<const char*>(sqlite3_column_text(stmt, column)),
                        static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
       // Declared timestamps come back typed, as they do from PostgreSQL.
-      if (declared_as(stmt, column, "TIMESTAMP") || declared_as(stmt, column, "DATETIME")) {
+      if (declared == static_cast<unsigned char>(DeclaredAs::timestamp)) {
         if (auto ts = parse_timestamp(text)) return Value(*ts);
       }
       return Value(std::move(text));

@@ -33,11 +33,16 @@ class SqliteConnection final : public Connection {
     void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
   };
   using StatementPtr = std::shared_ptr<sqlite3_stmt>;
+  struct Compiled {
+    StatementPtr statement;
+    Rows::Columns columns{};  // names of the last result, shared by the next ones
+  };
 
   StatementPtr compile(std::string_view sql, bool persistent);
-  Rows run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql);
+  Rows run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql,
+           Rows::Columns& columns);
   void bind(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql);
-  Value column_value(sqlite3_stmt* stmt, int column) const;
+  Value column_value(sqlite3_stmt* stmt, int column, unsigned char declared) const;
   [[noreturn]] void throw_error(int code, std::string_view sql);
   void arm_deadline();
   void enable_wal(std::chrono::milliseconds busy_timeout);
@@ -46,8 +51,8 @@ class SqliteConnection final : public Connection {
   std::string description_;
   std::chrono::milliseconds statement_timeout_;
   std::chrono::steady_clock::time_point deadline_{};
-  StatementCache<StatementPtr> cache_;
-  std::unordered_map<std::string, StatementPtr> named_;
+  StatementCache<Compiled> cache_;
+  std::unordered_map<std::string, Compiled> named_;
 };
 
 /// The file a "sqlite:..." URI names (":memory:" for an in-memory database).
