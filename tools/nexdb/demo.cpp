@@ -5,10 +5,14 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "demo_models.hpp"
+#include "nexdb/migrate.hpp"
+#include "seed_migrations.hpp"
 
 namespace nexdb::cli {
 namespace {
@@ -19,24 +23,16 @@ using Json = nlohmann::ordered_json;
 constexpr int kSteps = 6;
 constexpr std::size_t kBatch = 500;
 
-// DDL per dialect until migrations (issue 3) own the schema.
-std::string schema_sql(Dialect dialect) {
-  if (dialect == Dialect::postgres) {
-    return R"(DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;
-CREATE TABLE users (id BIGSERIAL PRIMARY KEY, email VARCHAR(255) UNIQUE NOT NULL, status TEXT,
-                    created_at TIMESTAMPTZ NOT NULL DEFAULT now());
-CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id),
-                     status TEXT NOT NULL, total DOUBLE PRECISION NOT NULL,
-                     created_at TIMESTAMPTZ NOT NULL DEFAULT now());
-CREATE INDEX orders_user_id_created_at ON orders (user_id, created_at);)";
+// The demo owns these tables: each run starts from an empty schema and migrates it.
+constexpr std::string_view kReset =
+    "DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS nexdb_schema_history";
+
+/// Writes the seed's migrations (built into the binary) to `folder`.
+void write_seed_migrations(const std::filesystem::path& folder) {
+  std::filesystem::create_directories(folder);
+  for (const auto& [name, text] : seed_migrations) {
+    std::ofstream(folder / std::string(name), std::ios::trunc) << text;
   }
-  return R"(DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users;
-CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, status TEXT,
-                    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
-CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
-                     status TEXT NOT NULL, total REAL NOT NULL,
-                     created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
-CREATE INDEX orders_user_id_created_at ON orders (user_id, created_at);)";
 }
 
 // The seed's query, nearly verbatim.
@@ -70,12 +66,27 @@ class Demo {
   }
 
   void create_schema() {
-    step(1, fmt::format("Opening {} and creating users + orders", db_.description()));
-    db_.transaction([&](Transaction& tx) { tx.connection().execute_script(schema_sql(db_.dialect())); });
-    if (text()) term_.line(fmt::format("    dialect {}, tables users and orders, index on orders (user_id, created_at)",
-                                       to_string(db_.dialect())));
+    step(1, fmt::format("Opening {} and migrating it with the seed's migrations", db_.description()));
+    db_.transaction([&](Transaction& tx) { tx.connection().execute_script(kReset); });
+    const auto folder = std::filesystem::path("nexdb-data") / "seed-migrations";
+    write_seed_migrations(folder);
+    MigrationManager migrations(db_);
+    migrations.load(folder);
+    const RunReport report = migrations.migrate();
+    Json steps = Json::array();
+    for (const MigrationStep& s : report.steps) {
+      if (text()) term_.line(fmt::format("    {} {:<20} {} ms  ({})", term_.green("applied"), s.version + " " + s.description,
+                                         s.duration.count(), s.script));
+      steps.push_back({{"version", s.version}, {"description", s.description}});
+    }
+    if (text()) {
+      term_.line(fmt::format("    schema at version {}; history in nexdb_schema_history (`nexdb migrate status`)",
+                             report.version_after.value_or("none")));
+    }
     report_["database"] = db_.description();
     report_["dialect"] = to_string(db_.dialect());
+    report_["migrations"] = steps;
+    report_["schema_version"] = report.version_after.value_or("");
   }
 
   void insert_sample_data() {

@@ -54,6 +54,8 @@ void ProgressBar::finish() {
   draw(true);
 }
 
+void ProgressBar::stop() { draw(true); }
+
 void ProgressBar::draw(bool final) {
   const int percent = static_cast<int>(done_ * 100 / total_);
   if (!final && percent == last_percent_) return;

@@ -38,7 +38,10 @@ class ProgressBar {
  public:
   ProgressBar(const Terminal& terminal, std::string label, std::size_t total);
   void advance(std::size_t by);
+  /// Completed: draws 100% and ends the line.
   void finish();
+  /// Stopped early (an error): draws where it got to and ends the line.
+  void stop();
 
  private:
   void draw(bool final);
