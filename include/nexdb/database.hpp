@@ -62,30 +62,12 @@ class Database {
   /// returns; an exception rolls back and propagates. Returns what `work` returns.
   template <class Work>
   auto transaction(Work&& work, TransactionOptions options = {}) {
-    Lease lease = connection();
-    Transaction tx(*lease, options);
-    if constexpr (std::is_void_v<std::invoke_result_t<Work, Transaction&>>) {
-      work(tx);
-      tx.commit();
-    } else {
-      auto result = work(tx);
-      tx.commit();
-      return result;
-    }
+    return run_in<Transaction>(std::forward<Work>(work), options);
   }
   /// Like transaction(), read-only: the server refuses writes.
   template <class Work>
   auto read_transaction(Work&& work, TransactionOptions options = {}) {
-    Lease lease = connection();
-    ReadOnlyTransaction tx(*lease, options);
-    if constexpr (std::is_void_v<std::invoke_result_t<Work, ReadOnlyTransaction&>>) {
-      work(tx);
-      tx.commit();
-    } else {
-      auto result = work(tx);
-      tx.commit();
-      return result;
-    }
+    return run_in<ReadOnlyTransaction>(std::forward<Work>(work), options);
   }
 
   ConnectionPool& pool() noexcept;
@@ -93,6 +75,20 @@ class Database {
   void close(std::chrono::milliseconds grace = std::chrono::milliseconds{30000});
 
  private:
+  template <class Tx, class Work>
+  auto run_in(Work&& work, TransactionOptions options) {
+    Lease lease = connection();
+    Tx tx(*lease, options);
+    if constexpr (std::is_void_v<std::invoke_result_t<Work, Tx&>>) {
+      work(tx);
+      tx.commit();
+    } else {
+      auto result = work(tx);
+      tx.commit();
+      return result;
+    }
+  }
+
   struct Impl;
   explicit Database(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<Impl> impl_;
