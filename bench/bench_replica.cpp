@@ -6,8 +6,8 @@
 //   BM_nexdb_pools_round_robin  STAND-IN for the ReplicaManager: one nexdb::ConnectionPool per
 //                               host, reads round-robin over the two replicas, writes to the
 //                               primary
-//   BM_nexdb_replicas           the ReplicaManager (only compiled when nexdb/replica.hpp exists;
-//                               not wired yet: it skips itself)
+//   BM_nexdb_replicas           nexdb::ReplicaManager: reads by preference `replica`, writes to
+//                               the primary
 //   BM_routing_round_robin      cost of the stand-in's routing decision alone (no I/O)
 //
 // Needs `scripts/pg-cluster start` and `scripts/pgpool start` (same NEXDB_PG_PORT); a variant whose
@@ -283,16 +283,63 @@ void BM_routing_round_robin(benchmark::State& state) {
 }
 
 #ifdef NEXDB_BENCH_HAVE_REPLICA_MANAGER
-// TODO(issue 4): run the same workload through nexdb::ReplicaManager (reads with preference
-// `replica`, writes to the primary) once its API is final; until then this variant only shows
-// that the header is there.
+nexdb::ReplicaSettings replica_settings() {
+  return {.primary = uri(primary_port()),
+          .replicas = {uri(replica_port(1)), uri(replica_port(2))},
+          .read_preference = nexdb::ReadPreference::replica,
+          .pool = {.min_idle = 0, .max_size = kThreads}};
+}
+
+// Shared by the 16 threads like g_pools: reads by preference `replica`, updates to the primary.
+std::unique_ptr<nexdb::ReplicaManager> g_replicas;
+
 void BM_nexdb_replicas(benchmark::State& state) {
-  state.SkipWithError(
-      "BM_nexdb_replicas: ReplicaManager variant not wired yet (see bench/bench_replica.cpp)");
-  for (auto _ : state) {
+  if (state.thread_index() == 0 && g_setup_error.empty()) {
+    g_replicas = std::make_unique<nexdb::ReplicaManager>(replica_settings());
+    g_replicas->refresh();
   }
+  Workload w(state.thread_index());
+  std::string failure;
+  bool first = true;
+  for (auto _ : state) {
+    if (first) {  // after the start barrier: thread 0's setup is visible
+      first = false;
+      failure = g_setup_error;
+    }
+    if (!failure.empty()) continue;
+    const std::int64_t id = w.next_id();
+    const bool is_update = w.next_is_update();
+    try {
+      if (is_update) {
+        g_replicas->execute_write(nexdb::Statement{kUpdateSql, {nexdb::Value(id)}});
+      } else {
+        const nexdb::Rows rows = g_replicas->execute_read(nexdb::Statement{kSelectSql, {nexdb::Value(id)}});
+        benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
+      }
+    } catch (const nexdb::Error& e) {
+      failure = std::string(is_update ? "update" : "select") + " failed: " + e.what();
+    }
+  }
+  if (!failure.empty()) state.SkipWithError(failure.c_str());
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) g_replicas.reset();
 }
 BENCHMARK(BM_nexdb_replicas)->Threads(kThreads)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// ReplicaManager's routing decision plus the lease from the chosen host's pool, no query.
+void BM_replica_manager_route_read(benchmark::State& state) {
+  if (!g_setup_error.empty()) {
+    state.SkipWithError(g_setup_error.c_str());
+    return;
+  }
+  nexdb::ReplicaManager replicas(replica_settings());
+  replicas.refresh();
+  for (auto _ : state) {
+    nexdb::Lease lease = replicas.read();
+    benchmark::DoNotOptimize(lease.connection());
+  }
+}
+BENCHMARK(BM_replica_manager_route_read);
 #endif
 
 BENCHMARK(BM_primary_only_libpq)->Threads(kThreads)->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -8,6 +8,7 @@
 #include "nexdb/identifier.hpp"
 #include "nexdb/pool.hpp"
 #include "nexdb/query.hpp"
+#include "nexdb/replica.hpp"
 #include "nexdb/rows.hpp"
 #include "nexdb/transaction.hpp"
 #include "nexdb/value.hpp"

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
@@ -26,6 +27,48 @@ TEST(CliPostgres, DemoRunsOnTheLocalCluster) {
   }
   EXPECT_NE(report["seed_query"]["sql"].get<std::string>().find("LIMIT $2"), std::string::npos);
   EXPECT_EQ(report["failing_transaction"]["users_before"], report["failing_transaction"]["users_after"]);
+
+  // Reads went to the replicas only, and the session read its own write.
+  std::int64_t replica_reads = 0;
+  for (const auto& host : report["replicas"]["hosts"]) {
+    if (host["role"] == "primary") {
+      EXPECT_EQ(host["reads"], 0) << host;
+    } else {
+      replica_reads += host["reads"].get<std::int64_t>();
+    }
+  }
+  EXPECT_EQ(replica_reads, 300);
+  EXPECT_EQ(report["replicas"]["read_your_writes"], "vip");
+  EXPECT_EQ(conn->execute("SELECT status FROM users WHERE id = 42").scalar<std::string>(), "vip");
+}
+
+}  // namespace
+}  // namespace nexdb::test
+
+namespace nexdb::test {
+namespace {
+
+TEST(CliPostgres, ReplicaStatusShowsEachHostsRoleAndHealth) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/nexdb.toml") << "[clusters.main]\nprimary = \"" << pg_primary_uri()
+                                            << "\"\nreplicas = [\"" << pg_replica_uri(1) << "\", \""
+                                            << pg_replica_uri(2) << "\"]\n";
+  const auto healthy = run_cli("--format json replica status", dir.path());
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.output;
+  const auto json = nlohmann::json::parse(healthy.output.substr(healthy.output.find('[')));
+  ASSERT_EQ(json[0]["hosts"].size(), 3u);
+  EXPECT_EQ(json[0]["hosts"][0]["role"], "primary");
+  EXPECT_EQ(json[0]["hosts"][1]["role"], "replica");
+  EXPECT_EQ(json[0]["hosts"][2]["role"], "replica");
+  for (const auto& host : json[0]["hosts"]) EXPECT_TRUE(host["healthy"].get<bool>()) << host;
+
+  // A replica that does not answer: reported down, exit code 1.
+  std::ofstream(dir.path() + "/dead.toml") << "[clusters.main]\nprimary = \"" << pg_primary_uri()
+                                           << "\"\nreplicas = [\"postgresql://nexdb@127.0.0.1:"
+                                           << closed_port() << "/nexdb\"]\n";
+  const auto degraded = run_cli("--config dead.toml --format json replica status", dir.path());
+  EXPECT_EQ(degraded.exit_code, 1) << degraded.output;
+  EXPECT_NE(degraded.output.find("\"healthy\": false"), std::string::npos) << degraded.output;
 }
 
 }  // namespace

@@ -19,4 +19,7 @@ Config load_config(const GlobalOptions& global);
 /// `nexdb config check`: validates and prints the effective configuration with origins.
 int run_config_check(const GlobalOptions& global);
 
+/// `nexdb replica status`: each host's role, RTT, lag and health; exit 1 when any host is down.
+int run_replica_status(const GlobalOptions& global, const std::string& only_cluster);
+
 }  // namespace nexdb::cli

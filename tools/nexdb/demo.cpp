@@ -12,6 +12,7 @@
 
 #include "demo_models.hpp"
 #include "nexdb/migrate.hpp"
+#include "nexdb/replica.hpp"
 #include "seed_migrations.hpp"
 
 namespace nexdb::cli {
@@ -20,7 +21,6 @@ namespace {
 using namespace std::chrono;
 using Json = nlohmann::ordered_json;
 
-constexpr int kSteps = 6;
 constexpr std::size_t kBatch = 500;
 
 // The demo owns these tables: each run starts from an empty schema and migrates it.
@@ -55,14 +55,16 @@ class Demo {
     run_seed_query();
     aggregate();
     failing_transaction();
+    if (options_.postgres) replicas();
     pool_report();
   }
   const Json& report() const { return report_; }
 
  private:
   bool text() const { return options_.format == Format::text; }
+  int steps() const { return options_.postgres ? 7 : 6; }
   void step(int n, std::string_view title) {
-    if (text()) term_.step(n, kSteps, title);
+    if (text()) term_.step(n, steps(), title);
   }
 
   void create_schema() {
@@ -193,8 +195,36 @@ class Demo {
     report_["failing_transaction"] = {{"error", error}, {"users_before", before}, {"users_after", after}};
   }
 
+  void replicas() {
+    step(6, "Reads spread over the streaming replicas; a session reads its own write");
+    ReplicaManager replicas({.primary = local_cluster_uri(), .replicas = local_replica_uris(),
+                             .read_preference = ReadPreference::replica});
+    replicas.refresh();
+    for (std::size_t i = 0; i < 300; ++i) {
+      const auto id = static_cast<std::int64_t>(i % options_.users) + 1;
+      (void)replicas.execute(select(User.email).from(User).where(User.id == id));
+    }
+    Json hosts = Json::array();
+    std::vector<std::vector<std::string>> rows;
+    for (const HostStats& h : replicas.hosts()) {
+      rows.push_back({h.host, std::string(to_string(h.role)), std::to_string(h.reads), std::to_string(h.writes)});
+      hosts.push_back({{"host", h.host}, {"role", to_string(h.role)}, {"reads", h.reads}});
+    }
+    Session session = replicas.session();
+    session.write(update(User).set(User.status = "vip").where(User.id == 42));
+    const Rows read = session.read(select(User.status).from(User).where(User.id == 42));
+    const auto status = read[0].get<std::optional<std::string>>("status").value_or("NULL");
+    if (text()) {
+      term_.line("    300 reads with read preference `replica`:");
+      term_.table({"host", "role", "reads", "writes"}, rows);
+      term_.line(fmt::format("    session: UPDATE users SET status = 'vip' WHERE id = 42, then a read in the same "
+                             "session sees status = '{}' (consistency token {})", status, session.token().to_string()));
+    }
+    report_["replicas"] = {{"hosts", hosts}, {"read_your_writes", status}, {"token", session.token().to_string()}};
+  }
+
   void pool_report() {
-    step(6, "Connection pool");
+    step(steps(), "Connection pool");
     const PoolStats s = db_.pool().stats();
     if (text()) {
       term_.line(fmt::format("    {} connections open ({} idle, {} active), {} leases served, {} created, "
@@ -214,6 +244,19 @@ class Demo {
 };
 
 }  // namespace
+
+std::vector<std::string> local_replica_uris() {
+  std::vector<std::string> uris;
+  for (const char* name : {"NEXDB_PG_REPLICA1", "NEXDB_PG_REPLICA2"}) {
+    const char* uri = std::getenv(name);
+    if (uri != nullptr && *uri != '\0') uris.emplace_back(uri);
+  }
+  if (!uris.empty()) return uris;
+  const char* port_text = std::getenv("NEXDB_PG_PORT");
+  const int port = port_text != nullptr && *port_text != '\0' ? std::atoi(port_text) : 54320;
+  for (int i = 1; i <= 2; ++i) uris.push_back(fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", port + i));
+  return uris;
+}
 
 std::string local_cluster_uri() {
   // Set-but-empty counts as unset, so `NEXDB_PG_PRIMARY= nexdb demo --postgres` falls back.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "terminal.hpp"
 
@@ -19,5 +20,7 @@ int run_demo(const DemoOptions& options);
 
 /// The local cluster's primary (scripts/pg-cluster): NEXDB_PG_PRIMARY or port NEXDB_PG_PORT.
 std::string local_cluster_uri();
+/// Its two streaming replicas: NEXDB_PG_REPLICA1/2, else ports NEXDB_PG_PORT + 1 and + 2.
+std::vector<std::string> local_replica_uris();
 
 }  // namespace nexdb::cli

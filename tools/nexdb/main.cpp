@@ -56,6 +56,12 @@ int run(int argc, char** argv) {
   baseline->add_option("version", migrate.version, "Version the database is at")->required();
   baseline->add_option("--description", migrate.description, "Recorded description");
 
+  std::string replica_cluster;
+  auto* replica_cmd = app.add_subcommand("replica", "Primary and read replicas")->require_subcommand(1);
+  auto* replica_status = replica_cmd->add_subcommand(
+      "status", "Each host of each PostgreSQL cluster: role, round-trip time, replication lag, health");
+  replica_status->add_option("--cluster", replica_cluster, "Only this cluster");
+
   auto* config_cmd = app.add_subcommand("config", "Inspect the configuration")->require_subcommand(1);
   auto* config_check = config_cmd->add_subcommand(
       "check", "Validate the configuration and print the effective settings with where each came from");
@@ -68,6 +74,7 @@ int run(int argc, char** argv) {
   demo.format = global.format;
   if (demo_cmd->parsed()) return nexdb::cli::run_demo(demo);
   if (config_check->parsed()) return nexdb::cli::run_config_check(global);
+  if (replica_status->parsed()) return nexdb::cli::run_replica_status(global, replica_cluster);
   if (migrate_cmd->parsed()) {
     migrate.action = migrate_cmd->get_subcommands().front()->get_name();
     return nexdb::cli::run_migrate(global, migrate);

@@ -1,0 +1,30 @@
+// A private primary + 2 replicas for tests that stop or promote servers (never the shared one).
+#pragma once
+
+#include <string>
+
+namespace nexdb::test {
+
+class PrivateCluster {
+ public:
+  /// Starts scripts/pg-cluster on a port derived from the pid (58000-59499, clear of the
+  /// shared fixture's 54320-54335 and 57100-57400) in its own directory.
+  PrivateCluster();
+  /// Stops every server and removes the directory.
+  ~PrivateCluster();
+  PrivateCluster(const PrivateCluster&) = delete;
+  PrivateCluster& operator=(const PrivateCluster&) = delete;
+
+  int port() const { return port_; }
+  std::string uri(int index) const;  // 0 = primary, 1/2 = replicas
+  /// pg_ctl stop -m immediate on instance "primary", "replica1" or "replica2" (a crash).
+  void kill(const std::string& instance) const;
+
+ private:
+  int run(const std::string& command) const;
+  int port_;
+  std::string dir_;
+  std::string script_;
+};
+
+}  // namespace nexdb::test
