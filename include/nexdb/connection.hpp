@@ -20,6 +20,28 @@ concept Renderable = requires(const Q& q, Dialect d) {
   { q.render(d) } -> std::same_as<Statement>;
 };
 
+/// The shorthand forms of execute() shared by everything that runs a Statement (Connection,
+/// Transaction, Database): raw SQL, SQL with values to bind, and any builder query rendered for
+/// the runner's dialect. A runner provides `Rows execute(const Statement&)` and `dialect()`, and
+/// brings these in with `using StatementShortcuts<Runner>::execute;`.
+template <class Runner>
+class StatementShortcuts {
+ public:
+  Rows execute(std::string_view sql) { return self().execute(Statement{std::string(sql), {}}); }
+  template <class... Args>
+    requires(sizeof...(Args) > 0)
+  Rows execute(std::string_view sql, Args&&... args) {
+    return self().execute(Statement{std::string(sql), {Value(std::forward<Args>(args))...}});
+  }
+  template <Renderable Q>
+  Rows execute(const Q& query) {
+    return self().execute(query.render(self().dialect()));
+  }
+
+ private:
+  Runner& self() { return static_cast<Runner&>(*this); }
+};
+
 /// The transaction state of a connection, as the server reports it.
 enum class TransactionStatus { idle, in_transaction, failed, unknown };
 
@@ -46,8 +68,9 @@ struct ConnectOptions {
   std::string application_name = "nexdb";
 };
 
-class Connection {
+class Connection : public StatementShortcuts<Connection> {
  public:
+  using StatementShortcuts<Connection>::execute;
   virtual ~Connection() = default;
   Connection() = default;
   Connection(const Connection&) = delete;
@@ -71,17 +94,6 @@ class Connection {
   /// True once the connection is known to be unusable.
   virtual bool is_broken() const noexcept = 0;
   virtual TransactionStatus transaction_status() const noexcept = 0;
-
-  Rows execute(std::string_view sql) { return execute(Statement{std::string(sql), {}}); }
-  template <class... Args>
-    requires(sizeof...(Args) > 0)
-  Rows execute(std::string_view sql, Args&&... args) {
-    return execute(Statement{std::string(sql), {Value(std::forward<Args>(args))...}});
-  }
-  template <Renderable Q>
-  Rows execute(const Q& query) {
-    return execute(query.render(dialect()));
-  }
 };
 
 /// Opens a connection; throws ConfigError for an unknown scheme, ConnectionError (or

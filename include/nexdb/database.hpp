@@ -23,8 +23,9 @@ struct DatabaseSettings {
   PoolSettings pool{};
 };
 
-class Database {
+class Database : public StatementShortcuts<Database> {
  public:
+  using StatementShortcuts<Database>::execute;
   /// Opens a database:
   ///   ""                      the embedded SQLite default (./nexdb-data/nexdb.db)
   ///   "sqlite:app.db", "sqlite::memory:", "postgresql://user@host/db", "host=... dbname=..."
@@ -47,16 +48,6 @@ class Database {
 
   /// One statement on a pooled connection (autocommit).
   Rows execute(const Statement& statement);
-  Rows execute(std::string_view sql) { return execute(Statement{std::string(sql), {}}); }
-  template <class... Args>
-    requires(sizeof...(Args) > 0)
-  Rows execute(std::string_view sql, Args&&... args) {
-    return execute(Statement{std::string(sql), {Value(std::forward<Args>(args))...}});
-  }
-  template <Renderable Q>
-  Rows execute(const Q& query) {
-    return execute(query.render(dialect()));
-  }
 
   /// Runs `work(Transaction&)` in a transaction on a pooled connection and commits when it
   /// returns; an exception rolls back and propagates. Returns what `work` returns.

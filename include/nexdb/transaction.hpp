@@ -17,8 +17,9 @@ struct TransactionOptions {
 class Savepoint;
 
 /// Shared machinery of Transaction and ReadOnlyTransaction.
-class TransactionBase {
+class TransactionBase : public StatementShortcuts<TransactionBase> {
  public:
+  using StatementShortcuts<TransactionBase>::execute;
   TransactionBase(const TransactionBase&) = delete;
   TransactionBase& operator=(const TransactionBase&) = delete;
 
@@ -29,16 +30,7 @@ class TransactionBase {
   bool active() const noexcept { return state_ == State::active; }
 
   Rows execute(const Statement& statement);
-  Rows execute(std::string_view sql) { return execute(Statement{std::string(sql), {}}); }
-  template <class... Args>
-    requires(sizeof...(Args) > 0)
-  Rows execute(std::string_view sql, Args&&... args) {
-    return execute(Statement{std::string(sql), {Value(std::forward<Args>(args))...}});
-  }
-  template <Renderable Q>
-  Rows execute(const Q& query) {
-    return execute(query.render(connection_.dialect()));
-  }
+  Dialect dialect() const noexcept { return connection_.dialect(); }
 
   /// A named savepoint inside this transaction; rolls back to itself unless released.
   Savepoint savepoint(std::string_view name);
