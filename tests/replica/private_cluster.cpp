@@ -9,15 +9,30 @@
 
 namespace nexdb::test {
 
-PrivateCluster::PrivateCluster()
-    : port_(58000 + static_cast<int>(::getpid() % 500) * 3),
-      dir_(fmt::format("/tmp/nexdb-replica-test-{}", port_)) {
+namespace {
+// Below the kernel's ephemeral range (32768-60999 by default): a port in that range can be
+// taken at any moment by an outgoing connection's local end, and the server then fails to bind.
+constexpr int kFirstPort = 24000;
+constexpr int kSlots = 1000;  // 24000-26999, three ports per cluster
+constexpr int kAttempts = 3;
+}  // namespace
+
+PrivateCluster::PrivateCluster() {
   const char* source = std::getenv("NEXDB_SOURCE_DIR");
   script_ = fmt::format("{}/scripts/pg-cluster", source != nullptr ? source : ".");
-  if (run("start >/dev/null") != 0) {
+  const int first_slot = static_cast<int>(::getpid() % kSlots);
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    // Another program may hold a port of this slot: move on to the next slot.
+    port_ = kFirstPort + ((first_slot + attempt * 7) % kSlots) * 3;
+    dir_ = fmt::format("/tmp/nexdb-replica-test-{}", port_);
+    if (run("start >/dev/null") == 0) return;
     run("stop >/dev/null 2>&1");
-    throw std::runtime_error(fmt::format("could not start a private cluster on port {}", port_));
+    std::error_code ignored;
+    std::filesystem::remove(dir_ + ".lock", ignored);
   }
+  throw std::runtime_error(
+      fmt::format("could not start a private cluster after {} attempts (last port {})", kAttempts,
+                  port_));
 }
 
 PrivateCluster::~PrivateCluster() {

@@ -7,8 +7,9 @@ namespace nexdb::test {
 
 class PrivateCluster {
  public:
-  /// Starts scripts/pg-cluster on a port derived from the pid (58000-59499, clear of the
-  /// shared fixture's 54320-54335 and 57100-57400) in its own directory.
+  /// Starts scripts/pg-cluster on a port derived from the pid (24000-26999: clear of the shared
+  /// fixture's ports and of the kernel's ephemeral range) in its own directory; a slot whose
+  /// ports are taken is left for the next one, up to three times.
   PrivateCluster();
   /// Stops every server and removes the directory.
   ~PrivateCluster();
@@ -22,7 +23,7 @@ class PrivateCluster {
 
  private:
   int run(const std::string& command) const;
-  int port_;
+  int port_ = 0;
   std::string dir_;
   std::string script_;
 };
