@@ -1,0 +1,55 @@
+#include "nexdb/sql_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include "nexdb/error.hpp"
+
+namespace nexdb::sql {
+namespace {
+
+TEST(SqlText, FingerprintIgnoresConstantsWhitespaceAndComments) {
+  const auto a = fingerprint("SELECT * FROM users WHERE id = 1");
+  const auto b = fingerprint("select *\n  from users -- who\n where id = 42");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.hex.size(), 16u);
+  EXPECT_NE(a, fingerprint("SELECT * FROM users WHERE email = 'x'"));
+}
+
+TEST(SqlText, FingerprintOfBadSqlIsASyntaxErrorWithThePosition) {
+  try {
+    fingerprint("SELEC * FROM users");
+    FAIL() << "no error";
+  } catch (const SqlError& error) {
+    EXPECT_EQ(error.sqlstate(), "42601");
+    EXPECT_NE(std::string(error.what()).find("at character 1"), std::string::npos) << error.what();
+  }
+  EXPECT_FALSE(try_fingerprint("SELEC 1").has_value());
+  EXPECT_TRUE(try_fingerprint("SELECT 1").has_value());
+}
+
+TEST(SqlText, NormalizeReplacesConstantsWithParameters) {
+  EXPECT_EQ(normalize("SELECT * FROM t WHERE a = 1 AND b = 'x'"),
+            "SELECT * FROM t WHERE a = $1 AND b = $2");
+  EXPECT_EQ(normalize_any("INSERT OR IGNORE INTO t VALUES (1, 'it''s',  2.5)"),
+            "INSERT OR IGNORE INTO t VALUES (?, ?, ?)");
+  // PostgreSQL-parsable text keeps its layout; only constants change.
+  EXPECT_EQ(normalize_any("SELECT  col1 FROM t2 WHERE x=3"), "SELECT  col1 FROM t2 WHERE x=$1");
+}
+
+TEST(SqlText, ParseTreeIsJson) {
+  const auto tree = parse_tree_json("SELECT id FROM users WHERE id = $1");
+  EXPECT_NE(tree.find("\"SelectStmt\""), std::string::npos);
+  EXPECT_NE(tree.find("\"users\""), std::string::npos);
+  EXPECT_THROW(parse_tree_json("SELECT FROM WHERE"), SqlError);
+}
+
+TEST(SqlText, SplitRespectsStringsAndDollarQuotes) {
+  const auto statements = split_statements(
+      "CREATE TABLE a (x text DEFAULT ';'); DO $$ BEGIN PERFORM 1; END $$;\n SELECT 1");
+  ASSERT_EQ(statements.size(), 3u);
+  EXPECT_EQ(statements[0], "CREATE TABLE a (x text DEFAULT ';')");
+  EXPECT_EQ(statements[2], "SELECT 1");
+}
+
+}  // namespace
+}  // namespace nexdb::sql
