@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "nexdb/observer.hpp"
 #include "nexdb/rows.hpp"
 #include "nexdb/value.hpp"
 
@@ -66,6 +67,9 @@ struct ConnectOptions {
   std::size_t statement_cache_size = 256;
   /// Sent to PostgreSQL as application_name.
   std::string application_name = "nexdb";
+  /// Sees every statement of connections opened with these options (monitoring). Null: none,
+  /// and no cost.
+  std::shared_ptr<StatementObserver> observer{};
 };
 
 class Connection : public StatementShortcuts<Connection> {

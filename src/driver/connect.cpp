@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "driver/observed_connection.hpp"
 #include "driver/postgres/pg_connection.hpp"
 #include "driver/sqlite/sqlite_connection.hpp"
 #include "nexdb/connection.hpp"
@@ -22,10 +23,13 @@ Dialect dialect_of(std::string_view uri) {
 }
 
 std::unique_ptr<Connection> connect(const ConnectOptions& options) {
+  std::unique_ptr<Connection> connection;
   if (dialect_of(options.uri) == Dialect::sqlite) {
-    return std::make_unique<detail::SqliteConnection>(options);
+    connection = std::make_unique<detail::SqliteConnection>(options);
+  } else {
+    connection = std::make_unique<detail::PgConnection>(options);
   }
-  return std::make_unique<detail::PgConnection>(options);
+  return detail::observe(std::move(connection), options.observer);
 }
 
 }  // namespace nexdb
