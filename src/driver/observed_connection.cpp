@@ -65,6 +65,11 @@ class ObservedConnection final : public Connection {
     }
   }
 
+ public:
+  Connection& inner() const noexcept { return *inner_; }
+  const std::shared_ptr<StatementObserver>& observer() const noexcept { return observer_; }
+
+ private:
   std::unique_ptr<Connection> inner_;
   std::shared_ptr<StatementObserver> observer_;
 };
@@ -75,6 +80,18 @@ std::unique_ptr<Connection> observe(std::unique_ptr<Connection> connection,
                                     std::shared_ptr<StatementObserver> observer) {
   if (observer == nullptr) return connection;
   return std::make_unique<ObservedConnection>(std::move(connection), std::move(observer));
+}
+
+Connection& backend_of(Connection& connection) noexcept {
+  if (auto* observed = dynamic_cast<ObservedConnection*>(&connection)) return observed->inner();
+  return connection;
+}
+
+std::shared_ptr<StatementObserver> observer_of(const Connection& connection) noexcept {
+  if (auto* observed = dynamic_cast<const ObservedConnection*>(&connection)) {
+    return observed->observer();
+  }
+  return nullptr;
 }
 
 }  // namespace nexdb::detail

@@ -87,19 +87,20 @@ PgConnection::~PgConnection() {
 
 Rows PgConnection::execute(const Statement& statement) {
   if (!cache_.enabled()) return execute_uncached(statement);
-  if (Prepared* cached = cache_.find(statement.sql)) {
+  if (PreparedPtr* cached = cache_.find(statement.sql)) {
     try {
-      return run_prepared(*cached, statement.params, statement.sql);
+      return run_prepared(**cached, statement.params, statement.sql);
     } catch (const SqlError& e) {
       // After DDL a cached plan may no longer fit ("cached plan must not change result type").
       // Outside a transaction it is safe to prepare afresh and run once more.
       if (e.sqlstate() != "0A000" || transaction_status() != TransactionStatus::idle) throw;
-      if (auto stale = cache_.erase(statement.sql)) deallocate(*stale);
+      if (auto stale = cache_.erase(statement.sql)) deallocate(**stale);
     }
   }
-  Prepared fresh = prepare_described(fmt::format("nexdb_s{}", next_statement_id_++), statement.sql);
-  if (auto evicted = cache_.insert(statement.sql, std::move(fresh))) deallocate(*evicted);
-  return run_prepared(*cache_.find(statement.sql), statement.params, statement.sql);
+  PreparedPtr fresh = prepare_described(next_statement_name(), statement.sql);
+  Prepared& prepared = *fresh;
+  if (auto evicted = cache_.insert(statement.sql, std::move(fresh))) deallocate(**evicted);
+  return run_prepared(prepared, statement.params, statement.sql);
 }
 
 Rows PgConnection::execute_uncached(const Statement& statement) {
@@ -118,7 +119,7 @@ void PgConnection::execute_script(std::string_view sql) {
 void PgConnection::prepare(std::string_view name, std::string_view sql) {
   std::string key(name);
   if (auto it = named_.find(key); it != named_.end()) {
-    deallocate(it->second);
+    deallocate(*it->second);
     named_.erase(it);
   }
   named_.emplace(key, prepare_described(key, sql));
@@ -131,16 +132,16 @@ Rows PgConnection::execute_prepared(std::string_view name, std::span<const Value
                                  "call prepare() first", name),
                      {.host = description_});
   }
-  return run_prepared(it->second, params, name);
+  return run_prepared(*it->second, params, name);
 }
 
-PgConnection::Prepared PgConnection::prepare_described(std::string name, std::string_view sql) {
+PgConnection::PreparedPtr PgConnection::prepare_described(std::string name, std::string_view sql) {
   check(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr), sql);
-  Prepared prepared{.name = std::move(name)};
+  auto prepared = std::make_shared<Prepared>(Prepared{.name = std::move(name)});
   if (result_format_ == ResultFormat::binary) {
     // Binary results only when every column has a binary decoder; text is always exact.
-    ResultPtr description = check(PQdescribePrepared(conn_, prepared.name.c_str()), sql);
-    prepared.result_format = pg_binary_decodable(description.get()) ? 1 : 0;
+    ResultPtr description = check(PQdescribePrepared(conn_, prepared->name.c_str()), sql);
+    prepared->result_format = pg_binary_decodable(description.get()) ? 1 : 0;
   }
   return prepared;
 }
@@ -192,6 +193,14 @@ void PgConnection::throw_result_error(const PGresult* result, std::string_view s
   throw_sql_error(std::move(message), std::move(details));
 }
 
+std::exception_ptr PgConnection::result_error(const PGresult* result, std::string_view sql) noexcept {
+  try {
+    throw_result_error(result, sql);
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 Rows PgConnection::to_rows(const PGresult* result, Rows::Columns& columns) {
   const int nrows = PQntuples(result);
   const int ncols = PQnfields(result);
@@ -222,7 +231,9 @@ bool PgConnection::ping() noexcept {
   return ok && PQstatus(conn_) == CONNECTION_OK;
 }
 
-bool PgConnection::is_broken() const noexcept { return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
+bool PgConnection::is_broken() const noexcept {
+  return poisoned_ || conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
+}
 
 TransactionStatus PgConnection::transaction_status() const noexcept {
   switch (PQtransactionStatus(conn_)) {

@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -28,29 +29,40 @@ class PgConnection final : public Connection {
 
   /// The raw handle, for nexdb's own modules that need libpq directly (async, replicas).
   PGconn* native_handle() const noexcept { return conn_; }
+  /// Marks the connection unusable although libpq still thinks it is fine (a pipeline lost
+  /// track of its results, or a cancelled statement did not end in time): the pool discards it.
+  void poison() noexcept { poisoned_ = true; }
 
  private:
+  friend class PgPipeline;  // the non-blocking, pipelined use of this connection (async)
   struct Prepared {
     std::string name{};
     int result_format = 0;  // 1 = binary
     Rows::Columns columns{};  // names of the last result, shared by the next ones
+    // Pipelined use: the parse error that later runs sent before it was known should report.
+    std::exception_ptr parse_error{};
   };
+  // Shared: statements in flight in a pipeline keep their entry even after it is evicted.
+  using PreparedPtr = std::shared_ptr<Prepared>;
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
-  Prepared prepare_described(std::string name, std::string_view sql);
+  PreparedPtr prepare_described(std::string name, std::string_view sql);
   Rows execute_uncached(const Statement& statement);
   Rows run_prepared(Prepared& prepared, std::span<const Value> params, std::string_view sql);
   ResultPtr check(PGresult* raw, std::string_view sql);
   static Rows to_rows(const PGresult* result, Rows::Columns& columns);
   void deallocate(const Prepared& prepared) noexcept;
   [[noreturn]] void throw_result_error(const PGresult* result, std::string_view sql);
+  std::exception_ptr result_error(const PGresult* result, std::string_view sql) noexcept;
+  std::string next_statement_name() { return "nexdb_s" + std::to_string(next_statement_id_++); }
 
   PGconn* conn_ = nullptr;
   std::string description_;
   ResultFormat result_format_;
-  StatementCache<Prepared> cache_;
-  std::unordered_map<std::string, Prepared> named_;
+  StatementCache<PreparedPtr> cache_;
+  std::unordered_map<std::string, PreparedPtr> named_;
   std::uint64_t next_statement_id_ = 0;
+  bool poisoned_ = false;
 };
 
 }  // namespace nexdb::detail
