@@ -1,5 +1,6 @@
 // Which host serves a read or a write, from the last health checks' view of each host.
 #include <algorithm>
+#include <limits>
 
 #include "cluster/replica_state.hpp"
 
@@ -23,45 +24,59 @@ bool readable_replica(const ReplicaHost& host, const ReplicaSettings& settings) 
   return settings.max_replication_lag.count() == 0 || s.lag <= settings.max_replication_lag;
 }
 
-ReplicaHost* nearest_host(const std::vector<ReplicaHost*>& candidates,
+namespace {
+
+// MongoDB's rule over the hosts `eligible` accepts: the lowest smoothed RTT, then a random host
+// among those within `window` of it. Three passes over a handful of hosts, no allocation.
+template <class Eligible>
+ReplicaHost* nearest_host(const HostList& hosts, Eligible&& eligible,
                           std::chrono::milliseconds window, std::minstd_rand& random) {
-  if (candidates.empty()) return nullptr;
-  const double best =
-      (*std::min_element(candidates.begin(), candidates.end(), [](auto* a, auto* b) {
-        return a->rtt_us < b->rtt_us;
-      }))->rtt_us;
-  const auto window_us =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(window).count());
-  std::vector<ReplicaHost*> near;
-  for (auto* host : candidates) {
-    if (host->rtt_us <= best + window_us) near.push_back(host);
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& host : hosts) {
+    if (eligible(*host)) best = std::min(best, host->rtt_us);
   }
-  std::uniform_int_distribution<std::size_t> pick(0, near.size() - 1);
-  return near[pick(random)];
+  if (best == std::numeric_limits<double>::infinity()) return nullptr;
+  const double limit =
+      best +
+      static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(window).count());
+  const auto near = [&](const ReplicaHost& host) { return eligible(host) && host.rtt_us <= limit; };
+  std::size_t count = 0;
+  for (const auto& host : hosts) count += near(*host) ? 1 : 0;
+  std::size_t pick =
+      count == 1 ? 0 : std::uniform_int_distribution<std::size_t>(0, count - 1)(random);
+  for (const auto& host : hosts) {
+    if (near(*host) && pick-- == 0) return host.get();
+  }
+  return nullptr;
 }
+
+}  // namespace
 
 ReplicaHost* pick_read_host(const HostList& hosts, ReadPreference preference,
                             const ReplicaSettings& settings, const ReplicaHost* avoid,
                             std::minstd_rand& random) {
   ReplicaHost* primary = current_primary(hosts);
   if (primary == avoid) primary = nullptr;
-  std::vector<ReplicaHost*> replicas;
-  for (const auto& host : hosts) {
-    if (host.get() != avoid && readable_replica(*host, settings)) replicas.push_back(host.get());
-  }
+  const auto replica = [&](const ReplicaHost& host) {
+    return &host != avoid && readable_replica(host, settings);
+  };
+  const auto replica_or_primary = [&](const ReplicaHost& host) {
+    return &host == primary || replica(host);
+  };
   const auto window = settings.latency_window;
   switch (preference) {
     case ReadPreference::primary:
       return primary;
     case ReadPreference::primary_preferred:
-      return primary != nullptr ? primary : nearest_host(replicas, window, random);
+      return primary != nullptr ? primary : nearest_host(hosts, replica, window, random);
     case ReadPreference::replica:
-      return nearest_host(replicas, window, random);
-    case ReadPreference::replica_preferred:
-      return replicas.empty() ? primary : nearest_host(replicas, window, random);
+      return nearest_host(hosts, replica, window, random);
+    case ReadPreference::replica_preferred: {
+      ReplicaHost* host = nearest_host(hosts, replica, window, random);
+      return host != nullptr ? host : primary;
+    }
     case ReadPreference::nearest:
-      if (primary != nullptr) replicas.push_back(primary);
-      return nearest_host(replicas, window, random);
+      return nearest_host(hosts, replica_or_primary, window, random);
   }
   return nullptr;
 }

@@ -87,10 +87,9 @@ using HostList = std::vector<std::unique_ptr<ReplicaHost>>;
 ReplicaHost* current_primary(const HostList& hosts);
 /// A healthy replica within both lag limits.
 bool readable_replica(const ReplicaHost& host, const ReplicaSettings& settings);
-/// MongoDB's rule: the lowest smoothed RTT, then a random host among those within `window` of it.
-ReplicaHost* nearest_host(const std::vector<ReplicaHost*>& candidates, std::chrono::milliseconds window,
-                          std::minstd_rand& random);
-/// The host a read with `preference` goes to, never `avoid`; null when none is eligible.
+/// The host a read with `preference` goes to, never `avoid`; null when none is eligible. Among
+/// several eligible hosts, MongoDB's rule: the lowest smoothed RTT, then a random host among
+/// those within `latency_window` of it.
 ReplicaHost* pick_read_host(const HostList& hosts, ReadPreference preference, const ReplicaSettings& settings,
                             const ReplicaHost* avoid, std::minstd_rand& random);
 
