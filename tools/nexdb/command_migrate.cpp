@@ -190,8 +190,10 @@ int run_moves(const GlobalOptions& global, const Config& config, const MigrateOp
 
 }  // namespace
 
-int run_migrate(const GlobalOptions& global, const MigrateOptions& options) {
+int run_migrate(const GlobalOptions& global, const MigrateOptions& given) {
   const Config config = load_config(global);
+  MigrateOptions options = given;
+  options.folder = folder_of(config, given);  // missing: a configuration error (exit 2) up front
   const std::vector<MigrationTarget> targets = targets_of(config, options);
   const Terminal term;
   if (options.action == "status") {

@@ -4,7 +4,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <map>
 
 #include "commands.hpp"
 #include "nexdb/error.hpp"
@@ -22,10 +21,11 @@ int run(int argc, char** argv) {
   app.add_option(
       "--config", global.config_path,
       "Configuration file (default: $NEXDB_CONFIG, else ./nexdb.toml, else built-in defaults)");
-  app.add_option("--format", global.format, "Output format")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, Format>{{"text", Format::text}, {"json", Format::json}}))
-      ->default_str("text");
+  std::string format = "text";
+  app.add_option("--format", format, "Output: text for people, json for scripts")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->type_name("text|json")
+      ->capture_default_str();
 
   nexdb::cli::CommandRegistry commands;
   nexdb::cli::add_demo_command(app, global, commands);
@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  global.format = format == "json" ? Format::json : Format::text;
   return commands.run_parsed().value_or(2);
 }
 
