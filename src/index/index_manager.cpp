@@ -97,7 +97,7 @@ IndexChange create_on(IndexTarget& target, const IndexDefinition& definition) {
     change.sql = drop + "; " + create;
   }
   lease->execute_script(create);
-  spdlog::info("index {} {} on {}", name, to_string(change.action), target.name);
+  spdlog::debug("index {} {} on {}", name, to_string(change.action), target.name);
   return change;
 }
 
@@ -114,7 +114,7 @@ IndexChange drop_on(IndexTarget& target, std::string_view name, DropIndexOptions
         .target = target.name, .index = qualified.name, .action = IndexAction::absent, .sql = {}};
   const std::string sql = drop_sql(lease->dialect(), qualified, options.concurrently);
   lease->execute_script(sql);
-  spdlog::info("index {} dropped on {}", qualified.name, target.name);
+  spdlog::debug("index {} dropped on {}", qualified.name, target.name);
   return {
       .target = target.name, .index = qualified.name, .action = IndexAction::dropped, .sql = sql};
 }
