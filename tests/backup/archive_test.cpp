@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -175,6 +176,90 @@ TEST_F(ArchiveTest, AnInterruptedJobResumesWhereItStopped) {
   const ArchiveReport third = Archiver(db, s).run();
   EXPECT_FALSE(third.resumed);
   EXPECT_EQ(third.rows, 0u);
+}
+
+/// A crash between copying a batch to the other database and deleting it from the source:
+/// the checkpoint says 'copied' and the archive holds the batch.
+struct InterruptedBatch : ArchiveTest {
+  std::string target_uri;
+  std::optional<Database> target;
+  std::vector<std::int64_t> batch;  // the interrupted batch's keys
+
+  void interrupt() {
+    target_uri = "sqlite:" + dir.path() + "/archive.db";
+    target = Database::open(target_uri);
+    ArchiveSettings s = settings();
+    s.to.database = *target;
+    s.batch_size = 20;
+    s.max_rows = 40;
+    s.job = "interrupted";
+    ASSERT_EQ(Archiver(db, s).run().rows, 40u);
+    // The next 20 old rows, copied by hand as step 2 of a batch would.
+    auto it = old_ids.begin();
+    std::advance(it, 40);
+    for (int i = 0; i < 20; ++i, ++it) batch.push_back(*it);
+    for (auto id : batch) {
+      const Rows row = db.execute(kPostgres ? "SELECT id, user_id, status, total, created_at FROM orders WHERE id = $1"
+                                            : "SELECT id, user_id, status, total, created_at FROM orders WHERE id = ?",
+                                  id);
+      target->execute("INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, ?, ?, ?, ?)", row[0][0],
+                      row[0][1], row[0][2], row[0][3], row[0][4]);
+    }
+    target->execute(
+        "UPDATE nexdb_archive_checkpoint SET state = 'copied', previous_key = last_key, last_key = ?, "
+        "pending_first = ?, pending_last = ?, pending_rows = 20 WHERE job = 'interrupted'",
+        fmt::format("i:{}", batch.back()), fmt::format("i:{}", batch.front()), fmt::format("i:{}", batch.back()));
+  }
+  ArchiveReport resume() {
+    ArchiveSettings s = settings();
+    s.to.database = *target;
+    s.job = "interrupted";
+    return Archiver(db, s).run();
+  }
+  void expect_each_row_once() {
+    const std::set<std::int64_t> archived = ids("orders", &*target);
+    EXPECT_EQ(target->execute("SELECT count(*) FROM orders").scalar<std::int64_t>(),
+              static_cast<std::int64_t>(archived.size()));
+    EXPECT_EQ(archived, old_ids);
+    for (auto id : ids("orders")) EXPECT_FALSE(old_ids.contains(id));
+  }
+  void TearDown() override {
+    if (target) target->close();
+    ArchiveTest::TearDown();
+  }
+};
+
+TEST_F(InterruptedBatch, RowsStillInTheSourceAreTakenBackOutOfTheArchive) {
+  interrupt();  // the source's delete never committed
+  const ArchiveReport report = resume();
+  EXPECT_TRUE(report.resumed);
+  EXPECT_EQ(report.uncopied_rows, 20u);
+  EXPECT_EQ(report.recovered_rows, 0u);
+  expect_each_row_once();
+}
+
+TEST_F(InterruptedBatch, RowsAlreadyDeletedCountAsMoved) {
+  interrupt();
+  for (auto id : batch) db.execute(kPostgres ? "DELETE FROM orders WHERE id = $1" : "DELETE FROM orders WHERE id = ?", id);
+  const ArchiveReport report = resume();  // the source's delete committed, the checkpoint did not
+  EXPECT_EQ(report.recovered_rows, 20u);
+  EXPECT_EQ(report.uncopied_rows, 0u);
+  expect_each_row_once();
+}
+
+TEST_F(ArchiveTest, BytesAFileGainedAfterItsLastCheckpointAreCutOff) {
+  ArchiveSettings s = settings();
+  s.to.file = dir.path() + "/orders.jsonl.gz";
+  s.max_rows = 100;
+  ASSERT_EQ(Archiver(db, s).run().rows, 100u);
+  // A batch written but never recorded (the process died before its checkpoint).
+  std::ofstream(s.to.file, std::ios::app | std::ios::binary) << "half a gzip member";
+  s.max_rows = 0;
+  const ArchiveReport report = Archiver(db, s).run();
+  EXPECT_TRUE(report.resumed);
+  std::set<std::int64_t> archived;
+  for (const std::string& line : gz_lines(s.to.file)) archived.insert(nlohmann::json::parse(line).at("id").get<std::int64_t>());
+  EXPECT_EQ(archived, old_ids);
 }
 
 TEST_F(ArchiveTest, BadRequestsAreClearErrorsAndMoveNothing) {
