@@ -150,6 +150,8 @@ struct ArchiveShard {
   std::string name{};
   Database source;
   std::optional<Database> destination{};
+  /// The shard's replicas, watched when settings.lag has a bound (empty: settings.lag.replicas).
+  std::vector<std::string> replicas{};
 };
 
 struct ArchiveShardOutcome {
@@ -158,9 +160,9 @@ struct ArchiveShardOutcome {
   std::string error{};
 };
 
-/// Runs the archiver on each shard in turn, the job name suffixed with the shard's name (a file
-/// destination gets the shard's name before its extension). A failing shard does not stop the
-/// others; its error is in the outcome.
+/// Runs the archiver on each shard in turn. With more than one shard, the job name is suffixed
+/// with the shard's name and a file destination gets it before its extension. A failing shard
+/// does not stop the others; its error is in the outcome.
 std::vector<ArchiveShardOutcome> archive_shards(std::span<const ArchiveShard> shards,
                                                 const ArchiveSettings& settings);
 

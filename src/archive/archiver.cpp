@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "archive/file_sink.hpp"
 #include "archive/job_lock.hpp"
 #include "archive/lag.hpp"
 #include "archive/mover.hpp"
@@ -79,11 +80,13 @@ std::unique_ptr<Mover> mover_for(const Database& source, const ArchiveSettings& 
 }
 
 std::string default_job(const ArchiveSettings& s, const Database& source, const TableName& destination) {
-  if (!s.to.file.empty()) return fmt::format("{} -> {}", s.table, s.to.file.string());
+  // The source's location keeps shards that archive into one database apart.
+  const std::string from = fmt::format("{} on {}", s.table, source.description());
+  if (!s.to.file.empty()) return fmt::format("{} -> {}", from, s.to.file.string());
   if (s.to.database && !same_database(source, *s.to.database)) {
-    return fmt::format("{} -> {}/{}", s.table, s.to.database->description(), destination.text);
+    return fmt::format("{} -> {} on {}", from, destination.text, s.to.database->description());
   }
-  return fmt::format("{} -> {}", s.table, destination.text);
+  return fmt::format("{} -> {}", from, destination.text);
 }
 
 }  // namespace
@@ -108,7 +111,9 @@ Archiver::Archiver(Database source, ArchiveSettings settings)
   if (settings_.lag.enabled() && source_.dialect() != Dialect::postgres) {
     throw ConfigError("archive: replication lag limits apply to PostgreSQL sources only");
   }
-  parse_table_name(settings_.table);  // validates the name now
+  parse_table_name(settings_.table);  // validates the names now
+  if (!settings_.to.table.empty()) parse_table_name(settings_.to.table);
+  if (!settings_.to.file.empty()) FileSink{settings_.to.file};  // a known file format
 }
 
 ArchiveReport Archiver::run() {
@@ -176,9 +181,10 @@ std::vector<ArchiveShardOutcome> archive_shards(std::span<const ArchiveShard> sh
   std::vector<ArchiveShardOutcome> out;
   for (const ArchiveShard& shard : shards) {
     ArchiveSettings s = settings;
-    if (!s.job.empty()) s.job += "@" + shard.name;
     if (shard.destination) s.to.database = shard.destination;
-    if (!s.to.file.empty()) {
+    if (!shard.replicas.empty()) s.lag.replicas = shard.replicas;
+    if (!s.job.empty() && shards.size() > 1) s.job += "@" + shard.name;
+    if (!s.to.file.empty() && shards.size() > 1) {
       const auto& f = settings.to.file;
       std::string name = f.filename().string();
       const auto dot = name.find('.');

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <map>
 
+#include "command_backup.hpp"
 #include "command_migrate.hpp"
 #include "context.hpp"
 #include "demo.hpp"
@@ -62,6 +63,53 @@ int run(int argc, char** argv) {
       "status", "Each host of each PostgreSQL cluster: role, round-trip time, replication lag, health");
   replica_status->add_option("--cluster", replica_cluster, "Only this cluster");
 
+  nexdb::cli::BackupOptions backup;
+  auto* backup_cmd = app.add_subcommand("backup", "Backups of every cluster: take, list, verify by restoring, restore, prune")
+                         ->require_subcommand(1);
+  backup_cmd->add_option("--repository", backup.repository, "Backup directory (default: [backup] repository)");
+  auto* backup_create = backup_cmd->add_subcommand("create", "Back up every cluster (or --cluster) into one backup");
+  backup_create->add_option("--cluster", backup.cluster, "Only this cluster");
+  backup_create->add_option("--kind", backup.kind, "logical (pg_dump), physical (pg_basebackup) or sqlite")
+      ->check(CLI::IsMember({"logical", "physical", "sqlite"}));
+  backup_create->add_option("--label", backup.label, "A note kept in the manifest");
+  backup_cmd->add_subcommand("list", "Every backup with its size and last verification");
+  auto* backup_verify = backup_cmd->add_subcommand(
+      "verify", "Restore a backup into a scratch database and check it (exit 1 if a check fails)");
+  backup_verify->add_option("id", backup.id, "Backup id (default: the latest)");
+  auto* backup_restore = backup_cmd->add_subcommand("restore", "Restore a backup into a database or data directory");
+  backup_restore->add_option("id", backup.id, "Backup id, or latest")->required();
+  backup_restore->add_option("--to", backup.to, "Target: a database URI, or a data directory for a physical backup")
+      ->required();
+  backup_restore->add_option("--part", backup.part, "Which cluster (shard) of a multi-part backup");
+  backup_restore->add_flag("--force", backup.force, "Replace what a non-empty target holds");
+  backup_restore->add_flag("--no-owner", backup.no_owner, "PostgreSQL: skip ownership and grants");
+  auto* backup_prune = backup_cmd->add_subcommand("prune", "Delete backups the retention rules do not keep");
+  backup_prune->add_option("--keep-last", backup.keep_last, "Keep the newest N of each kind")->check(CLI::NonNegativeNumber);
+  backup_prune->add_option("--keep-days", backup.keep_days, "Keep everything younger than D days")
+      ->check(CLI::NonNegativeNumber);
+  backup_prune->add_flag("--dry-run", backup.dry_run, "Only say what would be deleted");
+
+  nexdb::cli::ArchiveOptions archive;
+  auto* archive_cmd = app.add_subcommand("archive", "Move old rows out of a table in batches, on every cluster");
+  archive_cmd->add_option("--table", archive.table, "Source table")->required();
+  archive_cmd->add_option("--where", archive.where, "Which rows, as SQL (e.g. \"created_at < now() - interval '90 days'\")")
+      ->required();
+  archive_cmd->add_option("--to", archive.to,
+                          "A table in the same database (default <table>_archive), a database URI, or a file "
+                          "(.csv / .jsonl, optionally .gz)");
+  archive_cmd->add_option("--to-table", archive.to_table, "The table in the database --to names (default: the source's name)");
+  archive_cmd->add_option("--key", archive.key, "Unique column the batches follow (default: the primary key)");
+  archive_cmd->add_option("--batch-size", archive.batch_size, "Rows per batch")->check(CLI::Range(1, 1000000));
+  archive_cmd->add_option("--sleep", archive.sleep_ms, "Milliseconds to sleep between batches")->check(CLI::NonNegativeNumber);
+  archive_cmd->add_option("--max-lag-bytes", archive.max_lag_bytes, "Pause while a replica is further behind (bytes of WAL)");
+  archive_cmd->add_option("--max-lag-seconds", archive.max_lag_seconds, "Pause while a replica is further behind (seconds)")
+      ->check(CLI::NonNegativeNumber);
+  archive_cmd->add_option("--max-rows", archive.max_rows, "Stop after this many rows (resume later)");
+  archive_cmd->add_option("--job", archive.job, "Checkpoint name (default: from table and destination)");
+  archive_cmd->add_option("--cluster", archive.cluster, "Only this cluster");
+  archive_cmd->add_flag("--dry-run", archive.dry_run, "Count the matching rows, print the statements, change nothing");
+  archive_cmd->add_flag("--no-count", archive.no_count, "Do not count the matching rows first (no progress total)");
+
   auto* config_cmd = app.add_subcommand("config", "Inspect the configuration")->require_subcommand(1);
   auto* config_check = config_cmd->add_subcommand(
       "check", "Validate the configuration and print the effective settings with where each came from");
@@ -75,6 +123,11 @@ int run(int argc, char** argv) {
   if (demo_cmd->parsed()) return nexdb::cli::run_demo(demo);
   if (config_check->parsed()) return nexdb::cli::run_config_check(global);
   if (replica_status->parsed()) return nexdb::cli::run_replica_status(global, replica_cluster);
+  if (backup_cmd->parsed()) {
+    backup.action = backup_cmd->get_subcommands().front()->get_name();
+    return nexdb::cli::run_backup(global, backup);
+  }
+  if (archive_cmd->parsed()) return nexdb::cli::run_archive(global, archive);
   if (migrate_cmd->parsed()) {
     migrate.action = migrate_cmd->get_subcommands().front()->get_name();
     return nexdb::cli::run_migrate(global, migrate);
