@@ -46,6 +46,7 @@ class DatabaseMover final : public Mover {
 
   BatchResult move(Checkpoint& checkpoint, std::size_t limit) override {
     Transaction source_tx(*source_);
+    plan_each_batch(*source_);
     const Rows rows = source_tx.execute(select_batch(job_, source_->dialect(), checkpoint.last_key, limit));
     if (rows.empty()) return {.rows = 0, .exhausted = true};
     const std::vector<Value> keys = keys_of(rows, job_.source.key);

@@ -1,6 +1,7 @@
 // Same database: each batch is one transaction that moves the rows and advances the
 // checkpoint together. On PostgreSQL the move is one statement,
-//   WITH batch AS (SELECT key ... ORDER BY key LIMIT n), moved AS (DELETE ... RETURNING ...)
+//   WITH batch AS (SELECT key ... ORDER BY key LIMIT n),
+//        moved AS (DELETE ... WHERE key = ANY(ARRAY(SELECT key FROM batch)) ... RETURNING ...)
 //   INSERT INTO archive SELECT ... FROM moved
 // and the DELETE re-checks the condition, so a row updated meanwhile so that it no longer
 // matches stays where it is.
@@ -60,24 +61,26 @@ class SameDatabaseMover final : public Mover {
 
   Statement postgres_statement(const std::optional<Value>& after, std::size_t limit) const {
     Filter f = batch_filter(job_, Dialect::postgres, after);
-    f.params.emplace_back(static_cast<std::int64_t>(limit));
     const auto& s = job_.source;
-    // The batch's key column is renamed so that the condition's own column names stay unambiguous.
-    return {fmt::format("WITH batch AS (SELECT {key} AS nexdb_key FROM {src} WHERE {filter} ORDER BY {key} LIMIT ${n}), "
-                        "moved AS (DELETE FROM {src} USING batch WHERE {src}.{key} = batch.nexdb_key AND ({where}) "
+    // The DELETE finds the batch through the key's index (= ANY(ARRAY(...)): a join with the CTE
+    // gets a hash join over the whole table, the CTE's size being unknown to the planner) and
+    // re-checks the condition on the row it locks.
+    return {fmt::format("WITH batch AS (SELECT {key} AS nexdb_key FROM {src} WHERE {filter} ORDER BY {key} LIMIT {n}), "
+                        "moved AS (DELETE FROM {src} WHERE {key} = ANY(ARRAY(SELECT nexdb_key FROM batch)) AND ({where}) "
                         "RETURNING {returning}), "
                         "archived AS (INSERT INTO {dst} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM moved "
                         "RETURNING 1) "
                         "SELECT (SELECT count(*) FROM batch), (SELECT max(nexdb_key) FROM batch), "
                         "(SELECT count(*) FROM moved), (SELECT count(*) FROM archived)",
                         fmt::arg("key", s.quoted_key), fmt::arg("src", s.table.quoted), fmt::arg("filter", f.sql),
-                        fmt::arg("n", f.params.size()), fmt::arg("where", job_.settings.where),
+                        fmt::arg("n", limit), fmt::arg("where", job_.settings.where),
                         fmt::arg("returning", s.column_list()), fmt::arg("dst", job_.destination.quoted),
                         fmt::arg("columns", s.column_list())),
             std::move(f.params)};
   }
 
   Moved move_postgres(Transaction& tx, const Checkpoint& checkpoint, std::size_t limit) {
+    plan_each_batch(tx.connection());
     const Rows result = tx.execute(postgres_statement(checkpoint.last_key, limit));
     const auto selected = result[0].get<std::int64_t>(0);
     const auto moved = result[0].get<std::int64_t>(2);
@@ -105,11 +108,10 @@ class SameDatabaseMover final : public Mover {
 
   Moved move_sqlite(Transaction& tx, const Checkpoint& checkpoint, std::size_t limit) {
     Filter f = batch_filter(job_, Dialect::sqlite, checkpoint.last_key);
-    f.params.emplace_back(static_cast<std::int64_t>(limit));
     const auto& key = job_.source.quoted_key;
     const Rows batch = tx.execute(Statement{
-        fmt::format("SELECT count(*), max(k) FROM (SELECT {} AS k FROM {} WHERE {} ORDER BY {} LIMIT ?)", key,
-                    job_.source.table.quoted, f.sql, key),
+        fmt::format("SELECT count(*), max(k) FROM (SELECT {} AS k FROM {} WHERE {} ORDER BY {} LIMIT {})", key,
+                    job_.source.table.quoted, f.sql, key, limit),
         f.params});
     const auto selected = batch[0].get<std::int64_t>(0);
     if (selected == 0) return {0, std::nullopt};

@@ -64,6 +64,11 @@ Filter batch_filter(const Job& job, Dialect dialect, const std::optional<Value>&
 /// SELECT every column of the next batch, ordered by the key (FOR UPDATE on PostgreSQL).
 Statement select_batch(const Job& job, Dialect dialect, const std::optional<Value>& after, std::size_t limit);
 
+/// Inside a batch's transaction on PostgreSQL: plan its statements for their actual values. A
+/// cached generic plan knows neither the last key nor the condition's values, and may walk the
+/// wrong index for every batch.
+void plan_each_batch(Connection& connection);
+
 /// The keys of `rows` (column `key`), in order.
 std::vector<Value> keys_of(const Rows& rows, const std::string& key);
 /// Which of `keys` the table holds now.
@@ -72,7 +77,7 @@ std::vector<Value> present_keys(Connection& connection, const TableName& table, 
 /// Deletes the rows with these keys; returns how many went.
 std::uint64_t delete_keys(Connection& connection, const TableName& table, const std::string& quoted_key,
                           const std::vector<Value>& keys);
-/// Inserts `rows` into `table` (their column names), in statements of at most ~30,000 values.
+/// Inserts `rows` into `table` (their column names), in statements of at most 6,000 values.
 void insert_rows(Connection& connection, const TableName& table, const Rows& rows);
 
 /// A key as comparable text (for sets of keys).

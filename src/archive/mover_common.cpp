@@ -9,7 +9,9 @@
 namespace nexdb::archive_detail {
 namespace {
 
-constexpr std::size_t kMaxParams = 30000;  // under SQLite's 32766 and PostgreSQL's 65535
+// libpq 15 refuses a ParameterDescription message over 30,000 bytes (4 bytes a parameter) as
+// "lost synchronization", so a prepared statement takes at most ~7,500 parameters.
+constexpr std::size_t kMaxParams = 6000;
 constexpr std::size_t kKeysPerList = 500;  // SQLite IN lists
 
 /// PostgreSQL array literal of the keys, bound as one parameter: {"1","2"}.
@@ -59,12 +61,15 @@ Filter batch_filter(const Job& job, Dialect dialect, const std::optional<Value>&
 
 Statement select_batch(const Job& job, Dialect dialect, const std::optional<Value>& after, std::size_t limit) {
   Filter f = batch_filter(job, dialect, after);
-  f.params.emplace_back(static_cast<std::int64_t>(limit));
+  // The limit is our own integer: written into the text, it lets the planner size the batch.
   return {fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}{}", job.source.column_list(),
-                      job.source.table.quoted, f.sql, job.source.quoted_key,
-                      placeholder(dialect, static_cast<int>(f.params.size())),
+                      job.source.table.quoted, f.sql, job.source.quoted_key, limit,
                       dialect == Dialect::postgres ? " FOR UPDATE" : ""),
           std::move(f.params)};
+}
+
+void plan_each_batch(Connection& connection) {
+  if (connection.dialect() == Dialect::postgres) connection.execute_script("SET LOCAL plan_cache_mode = force_custom_plan");
 }
 
 std::vector<Value> keys_of(const Rows& rows, const std::string& key) {

@@ -20,6 +20,12 @@
 
 extern char** environ;
 
+// Each backend's executable gets its own suite names, so ctest sees both (SqliteArchive.*,
+// PostgresArchive.*).
+#define NEXDB_SUITE_CAT(a, b) a##b
+#define NEXDB_SUITE_NAME(prefix, name) NEXDB_SUITE_CAT(prefix, name)
+#define SUITE(name) NEXDB_SUITE_NAME(NEXDB_TEST_SUITE_PREFIX, name)
+
 namespace nexdb::test {
 namespace {
 
@@ -80,7 +86,7 @@ Outcome kill_and_resume(const std::vector<std::string>& args) {
   return outcome;
 }
 
-struct ArchiveCrash : ::testing::Test {
+struct SUITE(ArchiveCrash) : ::testing::Test {
   TempDir dir;
   std::optional<PgDatabase> pg;
   std::string uri = make_uri();
@@ -117,14 +123,14 @@ struct ArchiveCrash : ::testing::Test {
   }
 };
 
-TEST_F(ArchiveCrash, SameDatabaseSurvivesTwentyKills) {
+TEST_F(SUITE(ArchiveCrash), SameDatabaseSurvivesTwentyKills) {
   db.execute(fmt::format(fmt::runtime(archive_ddl), "orders_archive"));
   const Outcome o = kill_and_resume({uri, "orders", where, "20", "10", "table", "orders_archive"});
   EXPECT_GE(o.killed, kKills * 3 / 4) << "most runs should die mid-work";
   expect_nothing_lost_or_doubled(ids(db, "orders_archive"));
 }
 
-TEST_F(ArchiveCrash, AnotherDatabaseSurvivesTwentyKills) {
+TEST_F(SUITE(ArchiveCrash), AnotherDatabaseSurvivesTwentyKills) {
   std::optional<PgDatabase> pg_target;
   std::string target_uri = "sqlite:" + dir.path() + "/archive.db";
   if (kPostgres) {
@@ -139,7 +145,7 @@ TEST_F(ArchiveCrash, AnotherDatabaseSurvivesTwentyKills) {
   target.close();
 }
 
-TEST_F(ArchiveCrash, CompressedFileSurvivesTwentyKills) {
+TEST_F(SUITE(ArchiveCrash), CompressedFileSurvivesTwentyKills) {
   const std::string file = dir.path() + "/orders.jsonl.gz";
   const Outcome o = kill_and_resume({uri, "orders", where, "20", "10", "file", file});
   EXPECT_GE(o.killed, kKills * 3 / 4);

@@ -13,6 +13,12 @@
 #include "nexdb/database.hpp"
 #include "support/test_env.hpp"
 
+// Each backend's executable gets its own suite names, so ctest sees both (SqliteArchive.*,
+// PostgresArchive.*).
+#define NEXDB_SUITE_CAT(a, b) a##b
+#define NEXDB_SUITE_NAME(prefix, name) NEXDB_SUITE_CAT(prefix, name)
+#define SUITE(name) NEXDB_SUITE_NAME(NEXDB_TEST_SUITE_PREFIX, name)
+
 namespace nexdb::test {
 namespace {
 
@@ -20,7 +26,7 @@ constexpr Dialect kDialect = NEXDB_TEST_DIALECT;
 constexpr bool kPostgres = kDialect == Dialect::postgres;
 
 /// A fresh source database of the dialect under test, seeded with 1,000 orders.
-struct ArchiveTest : ::testing::Test {
+struct SUITE(Archive) : ::testing::Test {
   TempDir dir;
   std::optional<PgDatabase> pg;
   std::string uri;
@@ -32,7 +38,7 @@ struct ArchiveTest : ::testing::Test {
   std::set<std::int64_t> all_ids;
   std::set<std::int64_t> old_ids;
 
-  ArchiveTest() : uri(make_uri()), db(Database::open(uri)) {}
+  SUITE(Archive)() : uri(make_uri()), db(Database::open(uri)) {}
   std::string make_uri() {
     if (!kPostgres) return "sqlite:" + dir.path() + "/app.db";
     pg.emplace();
@@ -59,7 +65,7 @@ struct ArchiveTest : ::testing::Test {
   }
 };
 
-TEST_F(ArchiveTest, SameDatabaseMovesExactlyTheMatchingRows) {
+TEST_F(SUITE(Archive), SameDatabaseMovesExactlyTheMatchingRows) {
   const auto before = db.execute("SELECT id, user_id, status, total, created_at FROM orders ORDER BY id");
   const ArchiveReport report = Archiver(db, settings()).run();
   EXPECT_EQ(report.rows, old_ids.size());
@@ -79,7 +85,7 @@ TEST_F(ArchiveTest, SameDatabaseMovesExactlyTheMatchingRows) {
   }
 }
 
-TEST_F(ArchiveTest, DryRunCountsAndChangesNothing) {
+TEST_F(SUITE(Archive), DryRunCountsAndChangesNothing) {
   ArchiveSettings s = settings();
   s.dry_run = true;
   const ArchiveReport report = Archiver(db, s).run();
@@ -92,7 +98,7 @@ TEST_F(ArchiveTest, DryRunCountsAndChangesNothing) {
   EXPECT_THROW(db.execute("SELECT count(*) FROM orders_archive"), SqlError);  // not created
 }
 
-TEST_F(ArchiveTest, ToAnotherDatabaseCopiesVerifiesThenDeletes) {
+TEST_F(SUITE(Archive), ToAnotherDatabaseCopiesVerifiesThenDeletes) {
   // PostgreSQL archives into a SQLite file; SQLite into another SQLite file.
   const std::string target_uri = "sqlite:" + dir.path() + "/archive.db";
   Database target = Database::open(target_uri);
@@ -133,7 +139,7 @@ std::vector<std::string> gz_lines(const std::string& path) {
   return lines;
 }
 
-TEST_F(ArchiveTest, ToGzipJsonLinesAndCsv) {
+TEST_F(SUITE(Archive), ToGzipJsonLinesAndCsv) {
   ArchiveSettings s = settings();
   s.to.file = dir.path() + "/orders.jsonl.gz";
   s.max_rows = 200;
@@ -157,7 +163,7 @@ TEST_F(ArchiveTest, ToGzipJsonLinesAndCsv) {
   EXPECT_EQ(ids("orders").size(), all_ids.size() - old_ids.size());
 }
 
-TEST_F(ArchiveTest, AnInterruptedJobResumesWhereItStopped) {
+TEST_F(SUITE(Archive), AnInterruptedJobResumesWhereItStopped) {
   ArchiveSettings s = settings();
   s.max_rows = 250;
   s.job = "old orders";
@@ -180,7 +186,7 @@ TEST_F(ArchiveTest, AnInterruptedJobResumesWhereItStopped) {
 
 /// A crash between copying a batch to the other database and deleting it from the source:
 /// the checkpoint says 'copied' and the archive holds the batch.
-struct InterruptedBatch : ArchiveTest {
+struct SUITE(InterruptedBatch) : SUITE(Archive) {
   std::string target_uri;
   std::optional<Database> target;
   std::vector<std::int64_t> batch;  // the interrupted batch's keys
@@ -225,11 +231,11 @@ struct InterruptedBatch : ArchiveTest {
   }
   void TearDown() override {
     if (target) target->close();
-    ArchiveTest::TearDown();
+    SUITE(Archive)::TearDown();
   }
 };
 
-TEST_F(InterruptedBatch, RowsStillInTheSourceAreTakenBackOutOfTheArchive) {
+TEST_F(SUITE(InterruptedBatch), RowsStillInTheSourceAreTakenBackOutOfTheArchive) {
   interrupt();  // the source's delete never committed
   const ArchiveReport report = resume();
   EXPECT_TRUE(report.resumed);
@@ -238,7 +244,7 @@ TEST_F(InterruptedBatch, RowsStillInTheSourceAreTakenBackOutOfTheArchive) {
   expect_each_row_once();
 }
 
-TEST_F(InterruptedBatch, RowsAlreadyDeletedCountAsMoved) {
+TEST_F(SUITE(InterruptedBatch), RowsAlreadyDeletedCountAsMoved) {
   interrupt();
   for (auto id : batch) db.execute(kPostgres ? "DELETE FROM orders WHERE id = $1" : "DELETE FROM orders WHERE id = ?", id);
   const ArchiveReport report = resume();  // the source's delete committed, the checkpoint did not
@@ -247,7 +253,7 @@ TEST_F(InterruptedBatch, RowsAlreadyDeletedCountAsMoved) {
   expect_each_row_once();
 }
 
-TEST_F(ArchiveTest, BytesAFileGainedAfterItsLastCheckpointAreCutOff) {
+TEST_F(SUITE(Archive), BytesAFileGainedAfterItsLastCheckpointAreCutOff) {
   ArchiveSettings s = settings();
   s.to.file = dir.path() + "/orders.jsonl.gz";
   s.max_rows = 100;
@@ -262,7 +268,7 @@ TEST_F(ArchiveTest, BytesAFileGainedAfterItsLastCheckpointAreCutOff) {
   EXPECT_EQ(archived, old_ids);
 }
 
-TEST_F(ArchiveTest, BadRequestsAreClearErrorsAndMoveNothing) {
+TEST_F(SUITE(Archive), BadRequestsAreClearErrorsAndMoveNothing) {
   EXPECT_THROW(Archiver(db, {.table = "orders", .where = ""}), ConfigError);
   EXPECT_THROW(Archiver(db, {.table = "orders", .where = "true", .batch_size = 0}), ConfigError);
   EXPECT_THROW(Archiver(db, {.table = "orders", .where = "true", .to = {.file = dir.path() + "/x.parquet"}}).run(),
