@@ -41,7 +41,9 @@ std::int64_t env_int(const char* name, std::int64_t fallback) {
 }
 std::int64_t archive_rows() { return env_int("NEXDB_BENCH_ARCHIVE_ROWS", 1000000); }
 std::string port() { return std::to_string(env_int("NEXDB_PG_PORT", 54320)); }
-std::string uri(const std::string& db) { return fmt::format("postgresql://nexdb@127.0.0.1:{}/{}", port(), db); }
+std::string uri(const std::string& db) {
+  return fmt::format("postgresql://nexdb@127.0.0.1:{}/{}", port(), db);
+}
 
 void admin(const std::string& sql) { nexdb::connect(uri("nexdb"))->execute_script(sql); }
 /// DROP DATABASE cannot share a statement string with anything.
@@ -49,7 +51,9 @@ void recreate(const std::string& name) {
   admin(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", name));
   admin(fmt::format("CREATE DATABASE {}", name));
 }
-void drop(const std::string& name) { admin(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)); }
+void drop(const std::string& name) {
+  admin(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", name));
+}
 
 /// A fresh database `name` with 1M old orders (plus 10% recent ones that stay).
 void fresh_orders_database(const std::string& name, std::int64_t rows) {
@@ -58,7 +62,8 @@ void fresh_orders_database(const std::string& name, std::int64_t rows) {
   c->execute_script(fmt::format(
       "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, status TEXT NOT NULL, "
       "total NUMERIC(12,2) NOT NULL, created_at TIMESTAMPTZ NOT NULL);"
-      "INSERT INTO orders SELECT g, g % 1000, CASE WHEN g % 3 = 0 THEN 'shipped' ELSE 'new' END, (g % 10000) / 100.0, "
+      "INSERT INTO orders SELECT g, g % 1000, CASE WHEN g % 3 = 0 THEN 'shipped' ELSE 'new' END, "
+      "(g % 10000) / 100.0, "
       "CASE WHEN g <= {0} THEN timestamptz '2024-01-01' + g * interval '1 second' ELSE now() END "
       "FROM generate_series(1, {1}) g;"
       "CREATE INDEX ON orders (created_at)",
@@ -79,12 +84,14 @@ constexpr const char* kOld = "created_at < timestamptz '2025-01-01'";
 struct Pq {
   PGconn* c;
   explicit Pq(const std::string& db)
-      : c(PQconnectdb(fmt::format("host=127.0.0.1 port={} user=nexdb dbname={}", port(), db).c_str())) {
+      : c(PQconnectdb(
+            fmt::format("host=127.0.0.1 port={} user=nexdb dbname={}", port(), db).c_str())) {
     if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
   }
   ~Pq() { PQfinish(c); }
   PGresult* run(const char* sql, std::vector<const char*> params = {}) {
-    PGresult* r = PQexecParams(c, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0);
+    PGresult* r = PQexecParams(c, sql, static_cast<int>(params.size()), nullptr, params.data(),
+                               nullptr, nullptr, 0);
     const auto s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
       const std::string e = PQresultErrorMessage(r);
@@ -98,7 +105,8 @@ struct Pq {
 
 void report(benchmark::State& state, std::uint64_t rows) {
   state.counters["rows"] = static_cast<double>(rows);
-  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["rows_per_s"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
 }
 
 void BM_archive_same_db_nexdb(benchmark::State& state) {
@@ -109,8 +117,12 @@ void BM_archive_same_db_nexdb(benchmark::State& state) {
     auto db = nexdb::Database::open(uri("bench_archive_src"));
     db.execute("CREATE TABLE orders_archive (LIKE orders, PRIMARY KEY (id))");
     state.ResumeTiming();
-    rows = nexdb::Archiver(db, {.table = "orders", .where = kOld, .batch_size = kBatch, .count_first = false}).run().rows;
-    if (rows != static_cast<std::uint64_t>(archive_rows())) state.SkipWithError("not every row moved");
+    rows = nexdb::Archiver(
+               db, {.table = "orders", .where = kOld, .batch_size = kBatch, .count_first = false})
+               .run()
+               .rows;
+    if (rows != static_cast<std::uint64_t>(archive_rows()))
+      state.SkipWithError("not every row moved");
   }
   report(state, rows);
 }
@@ -127,9 +139,12 @@ void BM_archive_same_db_libpq(benchmark::State& state) {
     std::string last = "0";
     for (;;) {
       const char* sql =
-          "WITH batch AS (SELECT id FROM orders WHERE created_at < timestamptz '2025-01-01' AND id > $1 "
-          "ORDER BY id LIMIT 10000), moved AS (DELETE FROM orders USING batch WHERE orders.id = batch.id "
-          "RETURNING orders.*), ins AS (INSERT INTO orders_archive SELECT * FROM moved RETURNING 1) "
+          "WITH batch AS (SELECT id FROM orders WHERE created_at < timestamptz '2025-01-01' AND id "
+          "> $1 "
+          "ORDER BY id LIMIT 10000), moved AS (DELETE FROM orders USING batch WHERE orders.id = "
+          "batch.id "
+          "RETURNING orders.*), ins AS (INSERT INTO orders_archive SELECT * FROM moved RETURNING "
+          "1) "
           "SELECT (SELECT count(*) FROM ins), (SELECT max(id) FROM batch)";
       PGresult* r = pq.run(sql, {last.c_str()});
       const auto n = std::stoull(PQgetvalue(r, 0, 0));
@@ -151,11 +166,15 @@ void BM_archive_other_db_nexdb(benchmark::State& state) {
     auto source = nexdb::Database::open(uri("bench_archive_src"));
     auto target = nexdb::Database::open(uri("bench_archive_dst"));
     state.ResumeTiming();
-    rows = nexdb::Archiver(source, {.table = "orders", .where = kOld, .to = {.database = target},
-                                    .batch_size = kBatch, .count_first = false})
+    rows = nexdb::Archiver(source, {.table = "orders",
+                                    .where = kOld,
+                                    .to = {.database = target},
+                                    .batch_size = kBatch,
+                                    .count_first = false})
                .run()
                .rows;
-    if (rows != static_cast<std::uint64_t>(archive_rows())) state.SkipWithError("not every row moved");
+    if (rows != static_cast<std::uint64_t>(archive_rows()))
+      state.SkipWithError("not every row moved");
   }
   report(state, rows);
 }
@@ -174,7 +193,8 @@ void BM_archive_other_db_libpq(benchmark::State& state) {
     for (;;) {
       src.exec("BEGIN");
       PGresult* r = src.run(
-          "SELECT id, user_id, status, total, created_at FROM orders WHERE created_at < timestamptz '2025-01-01' "
+          "SELECT id, user_id, status, total, created_at FROM orders WHERE created_at < "
+          "timestamptz '2025-01-01' "
           "AND id > $1 ORDER BY id LIMIT 10000 FOR UPDATE",
           {last.c_str()});
       const int n = PQntuples(r);
@@ -184,7 +204,8 @@ void BM_archive_other_db_libpq(benchmark::State& state) {
         std::string sql = "INSERT INTO orders VALUES ";
         std::vector<const char*> values;
         for (int i = 0; i < count; ++i) {
-          sql += fmt::format("{}(${},${},${},${},${})", i ? "," : "", i * 5 + 1, i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5);
+          sql += fmt::format("{}(${},${},${},${},${})", i ? "," : "", i * 5 + 1, i * 5 + 2,
+                             i * 5 + 3, i * 5 + 4, i * 5 + 5);
           for (int c = 0; c < 5; ++c) values.push_back(PQgetvalue(r, first + i, c));
         }
         dst.exec(sql.c_str(), values);
@@ -213,11 +234,13 @@ const std::string& backup_database() {
     const std::int64_t rows = mb * 1024 * 1024 / 330;
     recreate("bench_backup");
     nexdb::connect(uri("bench_backup"))
-        ->execute_script(fmt::format(
-            "CREATE TABLE events (id BIGINT PRIMARY KEY, kind INT NOT NULL, payload TEXT NOT NULL, at TIMESTAMPTZ NOT NULL);"
-            "INSERT INTO events SELECT g, g % 50, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || "
-            "md5((g * 17)::text) || md5((g * 19)::text) || md5((g * 23)::text), now() FROM generate_series(1, {}) g",
-            rows));
+        ->execute_script(fmt::format("CREATE TABLE events (id BIGINT PRIMARY KEY, kind INT NOT "
+                                     "NULL, payload TEXT NOT NULL, at TIMESTAMPTZ NOT NULL);"
+                                     "INSERT INTO events SELECT g, g % 50, md5(g::text) || md5((g "
+                                     "* 7)::text) || md5((g * 13)::text) || "
+                                     "md5((g * 17)::text) || md5((g * 19)::text) || md5((g * "
+                                     "23)::text), now() FROM generate_series(1, {}) g",
+                                     rows));
     nexdb::connect(uri("bench_backup"))->execute_script("VACUUM ANALYZE events");
     return std::string("bench_backup");
   }();
@@ -225,7 +248,8 @@ const std::string& backup_database() {
 }
 
 fs::path scratch() {
-  static const fs::path dir = fs::temp_directory_path() / fmt::format("nexdb_bench_backup_{}", ::getpid());
+  static const fs::path dir =
+      fs::temp_directory_path() / fmt::format("nexdb_bench_backup_{}", ::getpid());
   fs::create_directories(dir);
   return dir;
 }
@@ -233,7 +257,9 @@ fs::path scratch() {
 void database_size(benchmark::State& state) {
   auto c = nexdb::connect(uri("bench_backup"));
   state.counters["db_MB"] =
-      static_cast<double>(c->execute("SELECT pg_database_size('bench_backup')").scalar<std::int64_t>()) / 1048576.0;
+      static_cast<double>(
+          c->execute("SELECT pg_database_size('bench_backup')").scalar<std::int64_t>()) /
+      1048576.0;
 }
 
 void BM_backup_verify_nexdb(benchmark::State& state) {
@@ -242,7 +268,8 @@ void BM_backup_verify_nexdb(benchmark::State& state) {
     state.PauseTiming();
     fs::remove_all(scratch() / "repo");
     nexdb::BackupSettings settings{.repository = scratch() / "repo"};
-    settings.scratch_ports = {.first = static_cast<int>(env_int("NEXDB_PG_PORT", 54320)) + 30, .count = 10};
+    settings.scratch_ports = {.first = static_cast<int>(env_int("NEXDB_PG_PORT", 54320)) + 30,
+                              .count = 10};
     nexdb::BackupManager backups(settings);
     const std::vector<nexdb::BackupTarget> targets{{.name = "bench", .uri = uri(db)}};
     state.ResumeTiming();
@@ -252,7 +279,8 @@ void BM_backup_verify_nexdb(benchmark::State& state) {
     const nexdb::VerifyReport report = backups.verify(taken.id);
     if (!report.ok) state.SkipWithError(report.failures().c_str());
     state.counters["create_s"] = std::chrono::duration<double>(created - start).count();
-    state.counters["verify_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - created).count();
+    state.counters["verify_s"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - created).count();
     state.counters["backup_MB"] = static_cast<double>(taken.size) / 1048576.0;
   }
   database_size(state);

@@ -43,13 +43,15 @@ std::uint64_t count_matching(Database& source, const Job& job, const std::option
   Lease lease = source.connection();
   const Filter f = batch_filter(job, lease->dialect(), after);
   return lease
-      ->execute(Statement{fmt::format("SELECT count(*) FROM {} WHERE {}", job.source.table.quoted, f.sql), f.params})
+      ->execute(
+          Statement{fmt::format("SELECT count(*) FROM {} WHERE {}", job.source.table.quoted, f.sql),
+                    f.params})
       .scalar<std::uint64_t>();
 }
 
 /// Waits while a watched replica is beyond a bound; reports the pause.
-void wait_for_replicas(LagProbe& probe, Connection& primary, const ArchiveSettings& s, ArchiveReport& report,
-                       ArchiveProgress progress) {
+void wait_for_replicas(LagProbe& probe, Connection& primary, const ArchiveSettings& s,
+                       ArchiveReport& report, ArchiveProgress progress) {
   const auto start = Clock::now();
   bool paused = false;
   while (auto lag = probe.over_limit(primary)) {
@@ -61,8 +63,9 @@ void wait_for_replicas(LagProbe& probe, Connection& primary, const ArchiveSettin
     progress.lag_delay = lag->delay;
     if (s.progress) s.progress(progress);
     if (s.lag.max_wait.count() > 0 && since(start) > s.lag.max_wait) {
-      throw ArchiveError(fmt::format("replica {} stayed behind for {} ms ({} bytes, {} ms): archiving stopped",
-                                     progress.replica, since(start).count(), lag->bytes, lag->delay.count()));
+      throw ArchiveError(
+          fmt::format("replica {} stayed behind for {} ms ({} bytes, {} ms): archiving stopped",
+                      progress.replica, since(start).count(), lag->bytes, lag->delay.count()));
     }
     std::this_thread::sleep_for(s.lag.check_interval);
   }
@@ -75,11 +78,13 @@ void wait_for_replicas(LagProbe& probe, Connection& primary, const ArchiveSettin
 
 std::unique_ptr<Mover> mover_for(const Database& source, const ArchiveSettings& s, Job& job) {
   if (!s.to.file.empty()) return file_mover(source, s.to.file, job);
-  if (s.to.database && !same_database(source, *s.to.database)) return database_mover(source, *s.to.database, job);
+  if (s.to.database && !same_database(source, *s.to.database))
+    return database_mover(source, *s.to.database, job);
   return same_database_mover(source, job);
 }
 
-std::string default_job(const ArchiveSettings& s, const Database& source, const TableName& destination) {
+std::string default_job(const ArchiveSettings& s, const Database& source,
+                        const TableName& destination) {
   // The source's location keeps shards that archive into one database apart.
   const std::string from = fmt::format("{} on {}", s.table, source.description());
   if (!s.to.file.empty()) return fmt::format("{} -> {}", from, s.to.file.string());
@@ -92,14 +97,17 @@ std::string default_job(const ArchiveSettings& s, const Database& source, const 
 }  // namespace
 
 double ArchiveReport::rows_per_second() const {
-  return duration.count() > 0 ? static_cast<double>(rows) * 1000.0 / static_cast<double>(duration.count()) : 0.0;
+  return duration.count() > 0
+             ? static_cast<double>(rows) * 1000.0 / static_cast<double>(duration.count())
+             : 0.0;
 }
 
 Archiver::Archiver(Database source, ArchiveSettings settings)
     : source_(std::move(source)), settings_(std::move(settings)) {
   if (settings_.table.empty()) throw ConfigError("archive: name the source table");
   if (settings_.where.empty()) {
-    throw ConfigError("archive: give a condition for the rows to archive (use 'true' to archive every row)");
+    throw ConfigError(
+        "archive: give a condition for the rows to archive (use 'true' to archive every row)");
   }
   if (settings_.batch_size == 0) throw ConfigError("archive: batch_size must be at least 1");
   if (settings_.to.database && !settings_.to.file.empty()) {
@@ -134,15 +142,19 @@ ArchiveReport Archiver::run() {
 
   std::optional<Checkpoint> existing = mover->load();
   if (existing && existing->state == JobState::copied && !s.dry_run) mover->recover(*existing);
-  const bool fresh = !existing || existing->state == JobState::finished || existing->condition != condition_of(s);
-  Checkpoint checkpoint = fresh ? Checkpoint{.job = s.job,
-                                             .source = fmt::format("{} on {}", job.source.table.text, source_.description()),
-                                             .destination = mover->destination(),
-                                             .condition = condition_of(s)}
-                                : *existing;
+  const bool fresh =
+      !existing || existing->state == JobState::finished || existing->condition != condition_of(s);
+  Checkpoint checkpoint =
+      fresh ? Checkpoint{.job = s.job,
+                         .source =
+                             fmt::format("{} on {}", job.source.table.text, source_.description()),
+                         .destination = mover->destination(),
+                         .condition = condition_of(s)}
+            : *existing;
   report.resumed = !fresh;
 
-  const std::uint64_t total = s.count_first || s.dry_run ? count_matching(source_, job, checkpoint.last_key) : 0;
+  const std::uint64_t total =
+      s.count_first || s.dry_run ? count_matching(source_, job, checkpoint.last_key) : 0;
   if (s.dry_run) {
     report.matching = total;
     report.statements = mover->statements(checkpoint, s.batch_size);
@@ -156,9 +168,9 @@ ArchiveReport Archiver::run() {
   ArchiveProgress progress{.total = total};
   for (;;) {
     if (s.max_rows > 0 && report.rows >= s.max_rows) break;
-    const std::size_t limit =
-        s.max_rows > 0 ? static_cast<std::size_t>(std::min<std::uint64_t>(s.batch_size, s.max_rows - report.rows))
-                       : s.batch_size;
+    const std::size_t limit = s.max_rows > 0 ? static_cast<std::size_t>(std::min<std::uint64_t>(
+                                                   s.batch_size, s.max_rows - report.rows))
+                                             : s.batch_size;
     if (probe) wait_for_replicas(*probe, *control, s, report, progress);
     const BatchResult batch = mover->move(checkpoint, limit);
     report.rows += batch.rows;
@@ -177,7 +189,8 @@ ArchiveReport Archiver::run() {
   return report;
 }
 
-std::vector<ArchiveShardOutcome> archive_shards(std::span<const ArchiveShard> shards, const ArchiveSettings& settings) {
+std::vector<ArchiveShardOutcome> archive_shards(std::span<const ArchiveShard> shards,
+                                                const ArchiveSettings& settings) {
   std::vector<ArchiveShardOutcome> out;
   for (const ArchiveShard& shard : shards) {
     ArchiveSettings s = settings;
@@ -188,7 +201,8 @@ std::vector<ArchiveShardOutcome> archive_shards(std::span<const ArchiveShard> sh
       const auto& f = settings.to.file;
       std::string name = f.filename().string();
       const auto dot = name.find('.');
-      name = dot == std::string::npos ? name + "-" + shard.name : name.substr(0, dot) + "-" + shard.name + name.substr(dot);
+      name = dot == std::string::npos ? name + "-" + shard.name
+                                      : name.substr(0, dot) + "-" + shard.name + name.substr(dot);
       s.to.file = f.parent_path() / name;
     }
     ArchiveShardOutcome outcome{.name = shard.name};

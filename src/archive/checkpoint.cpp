@@ -15,7 +15,8 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kColumns =
-    "job, source, destination, condition, state, last_key, previous_key, pending_first, pending_last, "
+    "job, source, destination, condition, state, last_key, previous_key, pending_first, "
+    "pending_last, "
     "pending_rows, rows_moved, batches, updated_at";
 
 JobState state_from(std::string_view text) {
@@ -31,7 +32,9 @@ std::optional<Value> key_from(const Value& text) {
   return decode_key(text.as<std::string>());
 }
 
-Json key_json(const std::optional<Value>& key) { return key ? Json(encode_key(*key)) : Json(nullptr); }
+Json key_json(const std::optional<Value>& key) {
+  return key ? Json(encode_key(*key)) : Json(nullptr);
+}
 
 std::optional<Value> key_from(const Json& j) {
   if (j.is_null()) return std::nullopt;
@@ -65,19 +68,22 @@ void settle(Checkpoint& c, std::uint64_t moved) {
 
 void TableCheckpoints::create_if_missing() {
   const bool pg = connection_.dialect() == Dialect::postgres;
-  connection_.execute_script(fmt::format(
-      "CREATE TABLE IF NOT EXISTS {} (job TEXT PRIMARY KEY, source TEXT NOT NULL, destination TEXT NOT NULL, "
-      "condition TEXT NOT NULL, state TEXT NOT NULL, last_key TEXT, previous_key TEXT, pending_first TEXT, "
-      "pending_last TEXT, pending_rows BIGINT NOT NULL, rows_moved BIGINT NOT NULL, batches BIGINT NOT NULL, "
-      "updated_at {} NOT NULL)",
-      kCheckpointTable, pg ? "TIMESTAMPTZ" : "TIMESTAMP"));
+  connection_.execute_script(
+      fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT PRIMARY KEY, source TEXT NOT NULL, "
+                  "destination TEXT NOT NULL, "
+                  "condition TEXT NOT NULL, state TEXT NOT NULL, last_key TEXT, previous_key TEXT, "
+                  "pending_first TEXT, "
+                  "pending_last TEXT, pending_rows BIGINT NOT NULL, rows_moved BIGINT NOT NULL, "
+                  "batches BIGINT NOT NULL, "
+                  "updated_at {} NOT NULL)",
+                  kCheckpointTable, pg ? "TIMESTAMPTZ" : "TIMESTAMP"));
 }
 
 std::optional<Checkpoint> TableCheckpoints::load(const std::string& job) {
-  const Rows rows = connection_.execute(
-      fmt::format("SELECT {} FROM {} WHERE job = {}", kColumns, kCheckpointTable,
-                  placeholder(connection_.dialect(), 1)),
-      job);
+  const Rows rows =
+      connection_.execute(fmt::format("SELECT {} FROM {} WHERE job = {}", kColumns,
+                                      kCheckpointTable, placeholder(connection_.dialect(), 1)),
+                          job);
   if (rows.empty()) return std::nullopt;
   const Row r = rows[0];
   Checkpoint c{.job = r.get<std::string>(0),
@@ -99,19 +105,20 @@ void TableCheckpoints::save(const Checkpoint& c) {
   const Dialect d = connection_.dialect();
   const auto now = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
   // One upsert, the same in both dialects.
-  connection_.execute(
-      Statement{fmt::format("INSERT INTO {} ({}) VALUES {} ON CONFLICT (job) DO UPDATE SET source = excluded.source, "
-                            "destination = excluded.destination, condition = excluded.condition, "
-                            "state = excluded.state, last_key = excluded.last_key, "
-                            "previous_key = excluded.previous_key, pending_first = excluded.pending_first, "
-                            "pending_last = excluded.pending_last, pending_rows = excluded.pending_rows, "
-                            "rows_moved = excluded.rows_moved, batches = excluded.batches, "
-                            "updated_at = excluded.updated_at",
-                            kCheckpointTable, kColumns, values_list(d, 1, 13, 1)),
-                {c.job, c.source, c.destination, c.condition, to_string(c.state), key_value(c.last_key),
-                 key_value(c.previous_key), key_value(c.pending_first), key_value(c.pending_last),
-                 static_cast<std::int64_t>(c.pending_rows), static_cast<std::int64_t>(c.rows_moved),
-                 static_cast<std::int64_t>(c.batches), Value(now)}});
+  connection_.execute(Statement{
+      fmt::format(
+          "INSERT INTO {} ({}) VALUES {} ON CONFLICT (job) DO UPDATE SET source = excluded.source, "
+          "destination = excluded.destination, condition = excluded.condition, "
+          "state = excluded.state, last_key = excluded.last_key, "
+          "previous_key = excluded.previous_key, pending_first = excluded.pending_first, "
+          "pending_last = excluded.pending_last, pending_rows = excluded.pending_rows, "
+          "rows_moved = excluded.rows_moved, batches = excluded.batches, "
+          "updated_at = excluded.updated_at",
+          kCheckpointTable, kColumns, values_list(d, 1, 13, 1)),
+      {c.job, c.source, c.destination, c.condition, to_string(c.state), key_value(c.last_key),
+       key_value(c.previous_key), key_value(c.pending_first), key_value(c.pending_last),
+       static_cast<std::int64_t>(c.pending_rows), static_cast<std::int64_t>(c.rows_moved),
+       static_cast<std::int64_t>(c.batches), Value(now)}});
 }
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& archive_file) {
@@ -135,7 +142,8 @@ std::optional<Checkpoint> load_file_checkpoint(const std::filesystem::path& arch
     c.batches = j.at("batches");
     c.size_before = j.at("size_before");
     c.committed_size = j.at("committed_size");
-    for (const Json& k : j.at("pending_keys")) c.pending_keys.push_back(decode_key(k.get<std::string>()));
+    for (const Json& k : j.at("pending_keys"))
+      c.pending_keys.push_back(decode_key(k.get<std::string>()));
     return c;
   } catch (const Json::exception& e) {
     throw ArchiveError(fmt::format("checkpoint {} is unreadable: {}", path.string(), e.what()));

@@ -110,8 +110,8 @@ FileSink::FileSink(fs::path path) : path_(std::move(path)) {
   } else if (name.ends_with(".jsonl") || name.ends_with(".ndjson")) {
     format_ = FileFormat::jsonl;
   } else {
-    throw ConfigError(fmt::format("archive file {}: name it .csv or .jsonl (optionally followed by .gz)",
-                                  path_.string()));
+    throw ConfigError(fmt::format(
+        "archive file {}: name it .csv or .jsonl (optionally followed by .gz)", path_.string()));
   }
 }
 
@@ -124,7 +124,8 @@ std::uint64_t FileSink::size() const {
 void FileSink::truncate(std::uint64_t size) const {
   Fd f{::open(path_.c_str(), O_WRONLY | O_CLOEXEC)};
   if (f.fd < 0) fail("cannot open", path_);
-  if (::ftruncate(f.fd, static_cast<off_t>(size)) != 0 || ::fsync(f.fd) != 0) fail("cannot truncate", path_);
+  if (::ftruncate(f.fd, static_cast<off_t>(size)) != 0 || ::fsync(f.fd) != 0)
+    fail("cannot truncate", path_);
 }
 
 std::string FileSink::encode(const Rows& rows, bool header) const {
@@ -174,12 +175,14 @@ std::uint64_t FileSink::append(const Rows& rows, std::uint64_t offset) const {
   if (::fsync(f.fd) != 0) fail("cannot fsync", path_);
   // Verify: the bytes on disk decode to exactly the batch's text.
   std::string back(chunk.size(), '\0');
-  if (::pread(f.fd, back.data(), back.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(back.size())) {
+  if (::pread(f.fd, back.data(), back.size(), static_cast<off_t>(offset)) !=
+      static_cast<ssize_t>(back.size())) {
     fail("cannot read back", path_);
   }
   const std::string decoded = gzip_ ? gunzip(back) : back;
   if (XXH3_64bits(decoded.data(), decoded.size()) != XXH3_64bits(text.data(), text.size())) {
-    throw ArchiveError(fmt::format("{}: the batch read back differs from what was written", path_.string()));
+    throw ArchiveError(
+        fmt::format("{}: the batch read back differs from what was written", path_.string()));
   }
   return offset + chunk.size();
 }

@@ -11,10 +11,11 @@ namespace {
 // First half of the advisory lock key: "nxar" (the migration lock uses "nxdb").
 constexpr std::int32_t kLockClass = 0x6E786172;
 
-[[noreturn]] void busy(const std::string& job, std::chrono::milliseconds timeout, const Error& cause) {
-  throw ArchiveError(
-      fmt::format("another archiver is running job '{}' (waited {} ms for its lock)", job, timeout.count()),
-      {.sqlstate = cause.sqlstate(), .host = cause.host()});
+[[noreturn]] void busy(const std::string& job, std::chrono::milliseconds timeout,
+                       const Error& cause) {
+  throw ArchiveError(fmt::format("another archiver is running job '{}' (waited {} ms for its lock)",
+                                 job, timeout.count()),
+                     {.sqlstate = cause.sqlstate(), .host = cause.host()});
 }
 
 }  // namespace
@@ -32,8 +33,9 @@ JobLock::JobLock(Connection& connection, const std::string& job, std::chrono::mi
       advisory_ = true;
       return;
     }
-    const auto file = connection.execute("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                          .scalar<std::string>();
+    const auto file =
+        connection.execute("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .scalar<std::string>();
     if (file.empty()) return;  // in memory: no other connection sees this database
     sqlite_lock_ = connect(ConnectOptions{.uri = "sqlite:" + file + "-archive-lock",
                                           .busy_timeout = timeout,
@@ -51,7 +53,8 @@ JobLock::JobLock(Connection& connection, const std::string& job, std::chrono::mi
 JobLock::~JobLock() {
   if (!advisory_ || connection_.is_broken()) return;
   try {
-    connection_.execute(fmt::format("SELECT pg_advisory_unlock({}, hashtext($1))", kLockClass), job_);
+    connection_.execute(fmt::format("SELECT pg_advisory_unlock({}, hashtext($1))", kLockClass),
+                        job_);
   } catch (const std::exception&) {
     try {
       connection_.execute_script("SELECT pg_advisory_unlock_all()");

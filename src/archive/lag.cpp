@@ -4,7 +4,8 @@
 
 namespace nexdb::archive_detail {
 
-LagProbe::LagProbe(LagLimit limit) : limit_(std::move(limit)), connections_(limit_.replicas.size()) {}
+LagProbe::LagProbe(LagLimit limit)
+    : limit_(std::move(limit)), connections_(limit_.replicas.size()) {}
 
 LagProbe::~LagProbe() = default;
 

@@ -38,7 +38,9 @@ class DatabaseMover final : public Mover {
     save(checkpoint);
   }
 
-  void save(const Checkpoint& checkpoint) override { TableCheckpoints(*destination_).save(checkpoint); }
+  void save(const Checkpoint& checkpoint) override {
+    TableCheckpoints(*destination_).save(checkpoint);
+  }
 
   std::string destination() const override {
     return fmt::format("{} on {}", job_.destination.text, destination_->description());
@@ -47,7 +49,8 @@ class DatabaseMover final : public Mover {
   BatchResult move(Checkpoint& checkpoint, std::size_t limit) override {
     Transaction source_tx(*source_);
     plan_each_batch(*source_);
-    const Rows rows = source_tx.execute(select_batch(job_, source_->dialect(), checkpoint.last_key, limit));
+    const Rows rows =
+        source_tx.execute(select_batch(job_, source_->dialect(), checkpoint.last_key, limit));
     if (rows.empty()) return {.rows = 0, .exhausted = true};
     const std::vector<Value> keys = keys_of(rows, job_.source.key);
 
@@ -67,8 +70,8 @@ class DatabaseMover final : public Mover {
     verify_copied(keys);
     const auto deleted = delete_keys(*source_, job_.source.table, job_.source.quoted_key, keys);
     if (deleted != keys.size()) {
-      throw ArchiveError(fmt::format("deleting the archived batch from {} removed {} of {} rows", job_.source.table.text,
-                                     deleted, keys.size()));
+      throw ArchiveError(fmt::format("deleting the archived batch from {} removed {} of {} rows",
+                                     job_.source.table.text, deleted, keys.size()));
     }
     source_tx.commit();
 
@@ -78,10 +81,11 @@ class DatabaseMover final : public Mover {
     return {.rows = keys.size(), .exhausted = keys.size() < limit};
   }
 
-  std::vector<std::string> statements(const Checkpoint& checkpoint, std::size_t limit) const override {
+  std::vector<std::string> statements(const Checkpoint& checkpoint,
+                                      std::size_t limit) const override {
     return {select_batch(job_, source_->dialect(), checkpoint.last_key, limit).sql,
-            fmt::format("INSERT INTO {} ({}) VALUES ... -- on {}", job_.destination.quoted, job_.source.column_list(),
-                        destination_->description()),
+            fmt::format("INSERT INTO {} ({}) VALUES ... -- on {}", job_.destination.quoted,
+                        job_.source.column_list(), destination_->description()),
             fmt::format("DELETE FROM {} WHERE {} IN (the keys copied)", job_.source.table.quoted,
                         job_.source.quoted_key)};
   }
@@ -91,16 +95,16 @@ class DatabaseMover final : public Mover {
   void verify_copied(const std::vector<Value>& keys) {
     const std::string& key = job_.source.quoted_key;
     const Dialect d = destination_->dialect();
-    const Rows found = destination_->execute(Statement{
-        fmt::format("SELECT {0} FROM {1} WHERE {0} >= {2} AND {0} <= {3}", key, job_.destination.quoted,
-                    placeholder(d, 1), placeholder(d, 2)),
-        {keys.front(), keys.back()}});
+    const Rows found = destination_->execute(
+        Statement{fmt::format("SELECT {0} FROM {1} WHERE {0} >= {2} AND {0} <= {3}", key,
+                              job_.destination.quoted, placeholder(d, 1), placeholder(d, 2)),
+                  {keys.front(), keys.back()}});
     std::set<std::string> archived;
     for (Row row : found) archived.insert(key_text(row[0]));
     for (const Value& k : keys) {
       if (!archived.contains(key_text(k))) {
-        throw ArchiveError(fmt::format("row {} = {} is not in {} after copying: nothing deleted", job_.source.key,
-                                       key_text(k), job_.destination.text));
+        throw ArchiveError(fmt::format("row {} = {} is not in {} after copying: nothing deleted",
+                                       job_.source.key, key_text(k), job_.destination.text));
       }
     }
   }
@@ -109,11 +113,12 @@ class DatabaseMover final : public Mover {
   void recover(Checkpoint& c) override {
     const std::string& key = job_.source.quoted_key;
     const Dialect d = destination_->dialect();
-    const Rows copied = destination_->execute(Statement{
-        fmt::format("SELECT {0} FROM {1} WHERE {0} >= {2} AND {0} <= {3}", key, job_.destination.quoted,
-                    placeholder(d, 1), placeholder(d, 2)),
-        {c.pending_first.value_or(Value()), c.pending_last.value_or(Value())}});
-    const std::vector<Value> still = present_keys(*source_, job_.source.table, key, keys_of(copied, job_.source.key));
+    const Rows copied = destination_->execute(
+        Statement{fmt::format("SELECT {0} FROM {1} WHERE {0} >= {2} AND {0} <= {3}", key,
+                              job_.destination.quoted, placeholder(d, 1), placeholder(d, 2)),
+                  {c.pending_first.value_or(Value()), c.pending_last.value_or(Value())}});
+    const std::vector<Value> still =
+        present_keys(*source_, job_.source.table, key, keys_of(copied, job_.source.key));
     const std::uint64_t moved = c.pending_rows > still.size() ? c.pending_rows - still.size() : 0;
     Transaction tx(*destination_);
     delete_keys(*destination_, job_.destination, key, still);

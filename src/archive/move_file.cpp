@@ -24,17 +24,20 @@ class FileMover final : public Mover {
 
   std::optional<Checkpoint> load() override {
     auto checkpoint = load_file_checkpoint(sink_.path());
-    if (checkpoint && checkpoint->job != job_.settings.job && checkpoint->state != JobState::finished) {
-      throw ArchiveError(fmt::format("{} is being written by archive job '{}', which has not finished; finish it "
-                                     "or archive into another file",
-                                     sink_.path().string(), checkpoint->job));
+    if (checkpoint && checkpoint->job != job_.settings.job &&
+        checkpoint->state != JobState::finished) {
+      throw ArchiveError(
+          fmt::format("{} is being written by archive job '{}', which has not finished; finish it "
+                      "or archive into another file",
+                      sink_.path().string(), checkpoint->job));
     }
     if (checkpoint && checkpoint->job != job_.settings.job) checkpoint.reset();
     return checkpoint;
   }
 
   void recover(Checkpoint& c) override {
-    const std::vector<Value> still = present_keys(*source_, job_.source.table, job_.source.quoted_key, c.pending_keys);
+    const std::vector<Value> still =
+        present_keys(*source_, job_.source.table, job_.source.quoted_key, c.pending_keys);
     std::uint64_t moved = c.pending_rows;
     if (still.size() == c.pending_keys.size()) {
       sink_.truncate(c.size_before);  // nothing was deleted: undo the copy
@@ -61,14 +64,17 @@ class FileMover final : public Mover {
     save(checkpoint);
   }
 
-  void save(const Checkpoint& checkpoint) override { save_file_checkpoint(sink_.path(), checkpoint); }
+  void save(const Checkpoint& checkpoint) override {
+    save_file_checkpoint(sink_.path(), checkpoint);
+  }
 
   std::string destination() const override { return sink_.path().string(); }
 
   BatchResult move(Checkpoint& checkpoint, std::size_t limit) override {
     Transaction source_tx(*source_);
     plan_each_batch(*source_);
-    const Rows rows = source_tx.execute(select_batch(job_, source_->dialect(), checkpoint.last_key, limit));
+    const Rows rows =
+        source_tx.execute(select_batch(job_, source_->dialect(), checkpoint.last_key, limit));
     if (rows.empty()) return {.rows = 0, .exhausted = true};
     const std::vector<Value> keys = keys_of(rows, job_.source.key);
 
@@ -84,8 +90,8 @@ class FileMover final : public Mover {
 
     const auto deleted = delete_keys(*source_, job_.source.table, job_.source.quoted_key, keys);
     if (deleted != keys.size()) {
-      throw ArchiveError(fmt::format("deleting the archived batch from {} removed {} of {} rows", job_.source.table.text,
-                                     deleted, keys.size()));
+      throw ArchiveError(fmt::format("deleting the archived batch from {} removed {} of {} rows",
+                                     job_.source.table.text, deleted, keys.size()));
     }
     source_tx.commit();
     checkpoint = copied;
@@ -94,7 +100,8 @@ class FileMover final : public Mover {
     return {.rows = keys.size(), .exhausted = keys.size() < limit};
   }
 
-  std::vector<std::string> statements(const Checkpoint& checkpoint, std::size_t limit) const override {
+  std::vector<std::string> statements(const Checkpoint& checkpoint,
+                                      std::size_t limit) const override {
     return {select_batch(job_, source_->dialect(), checkpoint.last_key, limit).sql,
             fmt::format("-- append the rows to {}, fsync, read back", sink_.path().string()),
             fmt::format("DELETE FROM {} WHERE {} IN (the keys written)", job_.source.table.quoted,

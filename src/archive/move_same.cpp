@@ -38,8 +38,9 @@ class SameDatabaseMover final : public Mover {
 
   BatchResult move(Checkpoint& checkpoint, std::size_t limit) override {
     Transaction tx(*lease_);
-    const auto [rows, last] = lease_->dialect() == Dialect::postgres ? move_postgres(tx, checkpoint, limit)
-                                                                     : move_sqlite(tx, checkpoint, limit);
+    const auto [rows, last] = lease_->dialect() == Dialect::postgres
+                                  ? move_postgres(tx, checkpoint, limit)
+                                  : move_sqlite(tx, checkpoint, limit);
     if (rows > 0) {
       checkpoint.last_key = last;
       checkpoint.rows_moved += rows;
@@ -50,10 +51,13 @@ class SameDatabaseMover final : public Mover {
     return {.rows = rows, .exhausted = rows < limit};
   }
 
-  std::vector<std::string> statements(const Checkpoint& checkpoint, std::size_t limit) const override {
-    if (lease_->dialect() == Dialect::postgres) return {postgres_statement(checkpoint.last_key, limit).sql};
+  std::vector<std::string> statements(const Checkpoint& checkpoint,
+                                      std::size_t limit) const override {
+    if (lease_->dialect() == Dialect::postgres)
+      return {postgres_statement(checkpoint.last_key, limit).sql};
     const auto [insert, erase] = sqlite_statements(checkpoint.last_key, Value(std::int64_t{0}));
-    return {select_batch(job_, Dialect::sqlite, checkpoint.last_key, limit).sql, insert.sql, erase.sql};
+    return {select_batch(job_, Dialect::sqlite, checkpoint.last_key, limit).sql, insert.sql,
+            erase.sql};
   }
 
  private:
@@ -65,18 +69,22 @@ class SameDatabaseMover final : public Mover {
     // The DELETE finds the batch through the key's index (= ANY(ARRAY(...)): a join with the CTE
     // gets a hash join over the whole table, the CTE's size being unknown to the planner) and
     // re-checks the condition on the row it locks.
-    return {fmt::format("WITH batch AS (SELECT {key} AS nexdb_key FROM {src} WHERE {filter} ORDER BY {key} LIMIT {n}), "
-                        "moved AS (DELETE FROM {src} WHERE {key} = ANY(ARRAY(SELECT nexdb_key FROM batch)) AND ({where}) "
-                        "RETURNING {returning}), "
-                        "archived AS (INSERT INTO {dst} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM moved "
-                        "RETURNING 1) "
-                        "SELECT (SELECT count(*) FROM batch), (SELECT max(nexdb_key) FROM batch), "
-                        "(SELECT count(*) FROM moved), (SELECT count(*) FROM archived)",
-                        fmt::arg("key", s.quoted_key), fmt::arg("src", s.table.quoted), fmt::arg("filter", f.sql),
-                        fmt::arg("n", limit), fmt::arg("where", job_.settings.where),
-                        fmt::arg("returning", s.column_list()), fmt::arg("dst", job_.destination.quoted),
-                        fmt::arg("columns", s.column_list())),
-            std::move(f.params)};
+    return {
+        fmt::format("WITH batch AS (SELECT {key} AS nexdb_key FROM {src} WHERE {filter} ORDER BY "
+                    "{key} LIMIT {n}), "
+                    "moved AS (DELETE FROM {src} WHERE {key} = ANY(ARRAY(SELECT nexdb_key FROM "
+                    "batch)) AND ({where}) "
+                    "RETURNING {returning}), "
+                    "archived AS (INSERT INTO {dst} ({columns}) OVERRIDING SYSTEM VALUE SELECT "
+                    "{columns} FROM moved "
+                    "RETURNING 1) "
+                    "SELECT (SELECT count(*) FROM batch), (SELECT max(nexdb_key) FROM batch), "
+                    "(SELECT count(*) FROM moved), (SELECT count(*) FROM archived)",
+                    fmt::arg("key", s.quoted_key), fmt::arg("src", s.table.quoted),
+                    fmt::arg("filter", f.sql), fmt::arg("n", limit),
+                    fmt::arg("where", job_.settings.where), fmt::arg("returning", s.column_list()),
+                    fmt::arg("dst", job_.destination.quoted), fmt::arg("columns", s.column_list())),
+        std::move(f.params)};
   }
 
   Moved move_postgres(Transaction& tx, const Checkpoint& checkpoint, std::size_t limit) {
@@ -86,22 +94,26 @@ class SameDatabaseMover final : public Mover {
     const auto moved = result[0].get<std::int64_t>(2);
     const auto archived = result[0].get<std::int64_t>(3);
     if (moved != archived) {
-      throw ArchiveError(fmt::format("batch deleted {} rows but archived {}: rolled back", moved, archived));
+      throw ArchiveError(
+          fmt::format("batch deleted {} rows but archived {}: rolled back", moved, archived));
     }
     // The batch counts as its selected rows: those the re-check skipped are not archived, and
     // the next batch starts after them.
-    return {static_cast<std::uint64_t>(selected), selected > 0 ? std::optional(result[0][1]) : std::nullopt};
+    return {static_cast<std::uint64_t>(selected),
+            selected > 0 ? std::optional(result[0][1]) : std::nullopt};
   }
 
   /// INSERT ... SELECT and DELETE of the same key range (SQLite has no DELETE in a CTE); the
   /// write transaction (BEGIN IMMEDIATE) keeps the range still between the two.
-  std::pair<Statement, Statement> sqlite_statements(const std::optional<Value>& after, const Value& last) const {
+  std::pair<Statement, Statement> sqlite_statements(const std::optional<Value>& after,
+                                                    const Value& last) const {
     Filter f = batch_filter(job_, Dialect::sqlite, after);
     f.params.emplace_back(last);
     const std::string range = fmt::format("{} AND {} <= ?", f.sql, job_.source.quoted_key);
     const auto& s = job_.source;
-    return {Statement{fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}", job_.destination.quoted,
-                                  s.column_list(), s.column_list(), s.table.quoted, range),
+    return {Statement{fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}",
+                                  job_.destination.quoted, s.column_list(), s.column_list(),
+                                  s.table.quoted, range),
                       f.params},
             Statement{fmt::format("DELETE FROM {} WHERE {}", s.table.quoted, range), f.params}};
   }
@@ -110,8 +122,9 @@ class SameDatabaseMover final : public Mover {
     Filter f = batch_filter(job_, Dialect::sqlite, checkpoint.last_key);
     const auto& key = job_.source.quoted_key;
     const Rows batch = tx.execute(Statement{
-        fmt::format("SELECT count(*), max(k) FROM (SELECT {} AS k FROM {} WHERE {} ORDER BY {} LIMIT {})", key,
-                    job_.source.table.quoted, f.sql, key, limit),
+        fmt::format(
+            "SELECT count(*), max(k) FROM (SELECT {} AS k FROM {} WHERE {} ORDER BY {} LIMIT {})",
+            key, job_.source.table.quoted, f.sql, key, limit),
         f.params});
     const auto selected = batch[0].get<std::int64_t>(0);
     if (selected == 0) return {0, std::nullopt};
@@ -120,8 +133,8 @@ class SameDatabaseMover final : public Mover {
     const auto archived = tx.execute(insert).affected_rows();
     const auto deleted = tx.execute(erase).affected_rows();
     if (archived != selected || deleted != selected) {
-      throw ArchiveError(fmt::format("batch selected {} rows, archived {}, deleted {}: rolled back", selected,
-                                     archived, deleted));
+      throw ArchiveError(fmt::format("batch selected {} rows, archived {}, deleted {}: rolled back",
+                                     selected, archived, deleted));
     }
     return {static_cast<std::uint64_t>(selected), last};
   }

@@ -45,7 +45,8 @@ class Mover {
   /// Where the rows go, for messages and the default job name.
   virtual std::string destination() const = 0;
   /// What one batch runs (dry run).
-  virtual std::vector<std::string> statements(const Checkpoint& checkpoint, std::size_t limit) const = 0;
+  virtual std::vector<std::string> statements(const Checkpoint& checkpoint,
+                                              std::size_t limit) const = 0;
 };
 
 std::unique_ptr<Mover> same_database_mover(Database database, Job& job);
@@ -62,7 +63,8 @@ struct Filter {
 Filter batch_filter(const Job& job, Dialect dialect, const std::optional<Value>& after);
 
 /// SELECT every column of the next batch, ordered by the key (FOR UPDATE on PostgreSQL).
-Statement select_batch(const Job& job, Dialect dialect, const std::optional<Value>& after, std::size_t limit);
+Statement select_batch(const Job& job, Dialect dialect, const std::optional<Value>& after,
+                       std::size_t limit);
 
 /// Inside a batch's transaction on PostgreSQL: plan its statements for their actual values. A
 /// cached generic plan knows neither the last key nor the condition's values, and may walk the
@@ -72,11 +74,11 @@ void plan_each_batch(Connection& connection);
 /// The keys of `rows` (column `key`), in order.
 std::vector<Value> keys_of(const Rows& rows, const std::string& key);
 /// Which of `keys` the table holds now.
-std::vector<Value> present_keys(Connection& connection, const TableName& table, const std::string& quoted_key,
-                                const std::vector<Value>& keys);
+std::vector<Value> present_keys(Connection& connection, const TableName& table,
+                                const std::string& quoted_key, const std::vector<Value>& keys);
 /// Deletes the rows with these keys; returns how many went.
-std::uint64_t delete_keys(Connection& connection, const TableName& table, const std::string& quoted_key,
-                          const std::vector<Value>& keys);
+std::uint64_t delete_keys(Connection& connection, const TableName& table,
+                          const std::string& quoted_key, const std::vector<Value>& keys);
 /// Inserts `rows` into `table` (their column names), in statements of at most 6,000 values.
 void insert_rows(Connection& connection, const TableName& table, const Rows& rows);
 

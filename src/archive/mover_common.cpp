@@ -54,12 +54,14 @@ Filter batch_filter(const Job& job, Dialect dialect, const std::optional<Value>&
   Filter f{.sql = "(" + job.settings.where + ")", .params = job.settings.where_params};
   if (after) {
     f.params.emplace_back(*after);
-    f.sql += fmt::format(" AND {} > {}", job.source.quoted_key, placeholder(dialect, static_cast<int>(f.params.size())));
+    f.sql += fmt::format(" AND {} > {}", job.source.quoted_key,
+                         placeholder(dialect, static_cast<int>(f.params.size())));
   }
   return f;
 }
 
-Statement select_batch(const Job& job, Dialect dialect, const std::optional<Value>& after, std::size_t limit) {
+Statement select_batch(const Job& job, Dialect dialect, const std::optional<Value>& after,
+                       std::size_t limit) {
   Filter f = batch_filter(job, dialect, after);
   // The limit is our own integer: written into the text, it lets the planner size the batch.
   return {fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}{}", job.source.column_list(),
@@ -69,7 +71,8 @@ Statement select_batch(const Job& job, Dialect dialect, const std::optional<Valu
 }
 
 void plan_each_batch(Connection& connection) {
-  if (connection.dialect() == Dialect::postgres) connection.execute_script("SET LOCAL plan_cache_mode = force_custom_plan");
+  if (connection.dialect() == Dialect::postgres)
+    connection.execute_script("SET LOCAL plan_cache_mode = force_custom_plan");
 }
 
 std::vector<Value> keys_of(const Rows& rows, const std::string& key) {
@@ -80,24 +83,27 @@ std::vector<Value> keys_of(const Rows& rows, const std::string& key) {
   return out;
 }
 
-std::vector<Value> present_keys(Connection& connection, const TableName& table, const std::string& quoted_key,
-                                const std::vector<Value>& keys) {
+std::vector<Value> present_keys(Connection& connection, const TableName& table,
+                                const std::string& quoted_key, const std::vector<Value>& keys) {
   std::vector<Value> out;
   for_key_chunks(connection, keys, [&](const std::string& list, std::vector<Value> params) {
     const Rows rows = connection.execute(
-        Statement{fmt::format("SELECT {0} FROM {1} WHERE {0} {2}", quoted_key, table.quoted, list), std::move(params)});
+        Statement{fmt::format("SELECT {0} FROM {1} WHERE {0} {2}", quoted_key, table.quoted, list),
+                  std::move(params)});
     for (Row row : rows) out.push_back(row[0]);
   });
   return out;
 }
 
-std::uint64_t delete_keys(Connection& connection, const TableName& table, const std::string& quoted_key,
-                          const std::vector<Value>& keys) {
+std::uint64_t delete_keys(Connection& connection, const TableName& table,
+                          const std::string& quoted_key, const std::vector<Value>& keys) {
   std::uint64_t deleted = 0;
   for_key_chunks(connection, keys, [&](const std::string& list, std::vector<Value> params) {
     deleted += static_cast<std::uint64_t>(
-        connection.execute(Statement{fmt::format("DELETE FROM {} WHERE {} {}", table.quoted, quoted_key, list),
-                                     std::move(params)})
+        connection
+            .execute(
+                Statement{fmt::format("DELETE FROM {} WHERE {} {}", table.quoted, quoted_key, list),
+                          std::move(params)})
             .affected_rows());
   });
   return deleted;
@@ -107,15 +113,17 @@ void insert_rows(Connection& connection, const TableName& table, const Rows& row
   const std::size_t width = rows.column_count();
   if (rows.empty() || width == 0) return;
   std::string columns;
-  for (const auto& name : rows.columns()) columns += (columns.empty() ? "" : ", ") + quote_identifier(name);
+  for (const auto& name : rows.columns())
+    columns += (columns.empty() ? "" : ", ") + quote_identifier(name);
   const Dialect dialect = connection.dialect();
   // Values of identity columns are the archived rows' own: keep them.
-  const std::string_view overriding = dialect == Dialect::postgres ? " OVERRIDING SYSTEM VALUE" : "";
+  const std::string_view overriding =
+      dialect == Dialect::postgres ? " OVERRIDING SYSTEM VALUE" : "";
   const std::size_t per_statement = std::max<std::size_t>(1, kMaxParams / width);
   for (std::size_t first = 0; first < rows.size(); first += per_statement) {
     const std::size_t count = std::min(per_statement, rows.size() - first);
-    Statement insert{fmt::format("INSERT INTO {} ({}){} VALUES {}", table.quoted, columns, overriding,
-                                 values_list(dialect, count, width, 1)),
+    Statement insert{fmt::format("INSERT INTO {} ({}){} VALUES {}", table.quoted, columns,
+                                 overriding, values_list(dialect, count, width, 1)),
                      {}};
     insert.params.reserve(count * width);
     for (std::size_t r = first; r < first + count; ++r) {

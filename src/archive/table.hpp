@@ -44,7 +44,8 @@ std::optional<TableInfo> describe(Connection& connection, const TableName& table
 TableInfo describe_source(Connection& connection, const TableName& table, std::string_view key);
 /// Creates the destination like the source (same columns, primary key on the key column)
 /// unless it exists; then checks it has every source column. Returns true when it was created.
-bool prepare_destination(Connection& destination, const TableInfo& source, const TableName& table, bool dry_run);
+bool prepare_destination(Connection& destination, const TableInfo& source, const TableName& table,
+                         bool dry_run);
 
 /// $n on PostgreSQL, ? on SQLite.
 std::string placeholder(Dialect dialect, int n);

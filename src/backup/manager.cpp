@@ -21,35 +21,42 @@ void check_targets(std::span<const BackupTarget> targets) {
   if (targets.empty()) throw BackupError("nothing to back up: no targets given");
   std::set<std::string> names;
   for (const BackupTarget& t : targets) {
-    const bool safe = !t.name.empty() && t.name != "." && t.name != ".." &&
-                      std::all_of(t.name.begin(), t.name.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-                      });
+    const bool safe =
+        !t.name.empty() && t.name != "." && t.name != ".." &&
+        std::all_of(t.name.begin(), t.name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        });
     if (!safe) {
-      throw BackupError(fmt::format("backup target name '{}' must be letters, digits, '-', '_' or '.'", t.name));
+      throw BackupError(
+          fmt::format("backup target name '{}' must be letters, digits, '-', '_' or '.'", t.name));
     }
-    if (!names.insert(t.name).second) throw BackupError(fmt::format("two backup targets are named '{}'", t.name));
+    if (!names.insert(t.name).second)
+      throw BackupError(fmt::format("two backup targets are named '{}'", t.name));
   }
 }
 
-BackupKind kind_for(std::span<const BackupTarget> targets, const std::optional<BackupKind>& requested) {
+BackupKind kind_for(std::span<const BackupTarget> targets,
+                    const std::optional<BackupKind>& requested) {
   const Dialect dialect = dialect_of(targets.front().uri);
   for (const BackupTarget& t : targets) {
     if (dialect_of(t.uri) != dialect) {
       throw BackupError("one backup covers targets of one kind: these mix PostgreSQL and SQLite");
     }
   }
-  const BackupKind kind = requested.value_or(dialect == Dialect::sqlite ? BackupKind::sqlite : BackupKind::logical);
+  const BackupKind kind =
+      requested.value_or(dialect == Dialect::sqlite ? BackupKind::sqlite : BackupKind::logical);
   if ((kind == BackupKind::sqlite) != (dialect == Dialect::sqlite)) {
-    throw BackupError(fmt::format("a {} backup cannot be taken of a {} database", to_string(kind), to_string(dialect)));
+    throw BackupError(fmt::format("a {} backup cannot be taken of a {} database", to_string(kind),
+                                  to_string(dialect)));
   }
   return kind;
 }
 
 /// Takes every part. Logical: every snapshot first, so the parts are as close in time as they
 /// can be without stopping writes, then the dumps.
-std::vector<BackupPart> take_parts(const BackupSettings& settings, std::span<const BackupTarget> targets,
-                                   BackupKind kind, const std::string& id, const fs::path& dir,
+std::vector<BackupPart> take_parts(const BackupSettings& settings,
+                                   std::span<const BackupTarget> targets, BackupKind kind,
+                                   const std::string& id, const fs::path& dir,
                                    const BackupProgressFn& progress) {
   std::vector<BackupPart> parts;
   for (const BackupTarget& t : targets) fs::create_directories(dir / t.name);
@@ -66,14 +73,15 @@ std::vector<BackupPart> take_parts(const BackupSettings& settings, std::span<con
     return parts;
   }
   for (const BackupTarget& t : targets) {
-    parts.push_back(kind == BackupKind::physical ? base_backup(settings, t, "nexdb " + id, dir / t.name, progress)
-                                                 : sqlite_backup(settings, t, dir / t.name, progress));
+    parts.push_back(kind == BackupKind::physical
+                        ? base_backup(settings, t, "nexdb " + id, dir / t.name, progress)
+                        : sqlite_backup(settings, t, dir / t.name, progress));
   }
   return parts;
 }
 
-PartVerification verify_part(const BackupSettings& settings, const BackupInfo& info, const BackupPart& part,
-                             const BackupProgressFn& progress) {
+PartVerification verify_part(const BackupSettings& settings, const BackupInfo& info,
+                             const BackupPart& part, const BackupProgressFn& progress) {
   const fs::path dir = info.directory / part.name;
   switch (info.kind) {
     case BackupKind::logical:
@@ -88,7 +96,8 @@ PartVerification verify_part(const BackupSettings& settings, const BackupInfo& i
 
 std::string summary_of(const VerifyReport& report) {
   if (report.ok) return fmt::format("{} checks passed", report.checks.size());
-  const auto failed = std::count_if(report.checks.begin(), report.checks.end(), [](const VerifyCheck& c) { return !c.ok; });
+  const auto failed = std::count_if(report.checks.begin(), report.checks.end(),
+                                    [](const VerifyCheck& c) { return !c.ok; });
   return fmt::format("{} of {} checks failed: {}", failed, report.checks.size(), report.failures());
 }
 
@@ -147,7 +156,8 @@ BackupManager::BackupManager(BackupSettings settings) : settings_(std::move(sett
   settings_.scratch_dir = fs::absolute(settings_.scratch_dir);
 }
 
-BackupInfo BackupManager::create(std::span<const BackupTarget> targets, const CreateOptions& options) {
+BackupInfo BackupManager::create(std::span<const BackupTarget> targets,
+                                 const CreateOptions& options) {
   check_targets(targets);
   const BackupKind kind = kind_for(targets, options.kind);
   const Repository repository(settings_.repository);
@@ -167,9 +177,13 @@ BackupInfo BackupManager::create(std::span<const BackupTarget> targets, const Cr
   return info;
 }
 
-std::vector<BackupInfo> BackupManager::list() const { return Repository(settings_.repository).list(); }
+std::vector<BackupInfo> BackupManager::list() const {
+  return Repository(settings_.repository).list();
+}
 
-BackupInfo BackupManager::get(std::string_view id) const { return Repository(settings_.repository).get(id); }
+BackupInfo BackupManager::get(std::string_view id) const {
+  return Repository(settings_.repository).get(id);
+}
 
 VerifyReport BackupManager::verify(std::string_view id, BackupProgressFn progress) {
   const auto start = std::chrono::steady_clock::now();
@@ -183,14 +197,17 @@ VerifyReport BackupManager::verify(std::string_view id, BackupProgressFn progres
     } catch (const Error& e) {
       // A failure of the machinery (a scratch server that cannot start) fails the backup's
       // verification too: it was not shown to restore.
-      result.checks.push_back({.target = part.name, .name = "verification", .ok = false, .detail = e.what()});
+      result.checks.push_back(
+          {.target = part.name, .name = "verification", .ok = false, .detail = e.what()});
     }
     report.checks.insert(report.checks.end(), result.checks.begin(), result.checks.end());
     for (TableStats& t : result.restored) report.restored.emplace_back(part.name, std::move(t));
   }
   report.ok = !report.checks.empty() && all_ok(report.checks);
-  report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  repository.record_verification(info, {.at = now_utc(), .ok = report.ok, .summary = summary_of(report)});
+  report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  repository.record_verification(info,
+                                 {.at = now_utc(), .ok = report.ok, .summary = summary_of(report)});
   return report;
 }
 
@@ -200,14 +217,16 @@ void BackupManager::restore(std::string_view id, const RestoreTarget& target) {
   const fs::path dir = info.directory / part.name;
   switch (info.kind) {
     case BackupKind::logical:
-      if (dialect_of(target.uri) != Dialect::postgres) throw BackupError("restore a logical backup into PostgreSQL");
+      if (dialect_of(target.uri) != Dialect::postgres)
+        throw BackupError("restore a logical backup into PostgreSQL");
       restore_logical(settings_, part, dir, target);
       return;
     case BackupKind::physical:
       restore_physical(settings_, part, dir, target);
       return;
     case BackupKind::sqlite:
-      if (dialect_of(target.uri) != Dialect::sqlite) throw BackupError("restore a SQLite backup into sqlite:path");
+      if (dialect_of(target.uri) != Dialect::sqlite)
+        throw BackupError("restore a SQLite backup into sqlite:path");
       restore_sqlite(part, dir, target);
       return;
   }

@@ -20,7 +20,8 @@ std::vector<BackupFile> files_of(const fs::path& dir) {
                      .size = entry.file_size(),
                      .checksum = file_checksum(entry.path())});
   }
-  std::sort(files.begin(), files.end(), [](const BackupFile& a, const BackupFile& b) { return a.path < b.path; });
+  std::sort(files.begin(), files.end(),
+            [](const BackupFile& a, const BackupFile& b) { return a.path < b.path; });
   return files;
 }
 
@@ -37,24 +38,29 @@ void check_files(const BackupPart& part, const fs::path& dir, std::vector<Verify
     } else {
       const std::string sum = file_checksum(path);
       check.ok = sum == file.checksum;
-      check.detail = check.ok ? fmt::format("{} bytes, xxh3-128 {}", size, sum)
-                              : fmt::format("xxh3-128 {}, the manifest says {}: the file is corrupt", sum, file.checksum);
+      check.detail = check.ok
+                         ? fmt::format("{} bytes, xxh3-128 {}", size, sum)
+                         : fmt::format("xxh3-128 {}, the manifest says {}: the file is corrupt",
+                                       sum, file.checksum);
     }
     checks.push_back(std::move(check));
   }
 }
 
-std::optional<std::string> schema_version_of(Connection& connection, const std::string& history_table) {
+std::optional<std::string> schema_version_of(Connection& connection,
+                                             const std::string& history_table) {
   SchemaVersion history(connection, history_table);
   return history.current_version();
 }
 
-VerifyCheck schema_version_check(const BackupPart& part, const std::optional<std::string>& restored) {
+VerifyCheck schema_version_check(const BackupPart& part,
+                                 const std::optional<std::string>& restored) {
   VerifyCheck check{.target = part.name, .name = "schema version"};
   check.ok = restored == part.schema_version;
-  check.detail = check.ok ? restored.value_or("none (no history table)")
-                          : fmt::format("restored copy at {}, the manifest says {}", restored.value_or("none"),
-                                        part.schema_version.value_or("none"));
+  check.detail = check.ok
+                     ? restored.value_or("none (no history table)")
+                     : fmt::format("restored copy at {}, the manifest says {}",
+                                   restored.value_or("none"), part.schema_version.value_or("none"));
   return check;
 }
 

@@ -46,8 +46,9 @@ fs::path dump_path(const BackupPart& part, const fs::path& dir) {
 }
 
 /// Counts "processing data for table" / "dumping contents of table" lines as tables done.
-std::function<void(std::string_view)> table_counter(const BackupProgressFn& progress, std::string_view phase,
-                                                    std::string_view target, std::size_t total) {
+std::function<void(std::string_view)> table_counter(const BackupProgressFn& progress,
+                                                    std::string_view phase, std::string_view target,
+                                                    std::size_t total) {
   if (!progress) return {};
   auto done = std::make_shared<std::size_t>(0);
   return [=](std::string_view line) {
@@ -61,9 +62,11 @@ std::function<void(std::string_view)> table_counter(const BackupProgressFn& prog
 }
 
 void pg_restore(const BackupSettings& settings, const BackupPart& part, const fs::path& dir,
-                const PgConnInfo& target, std::vector<std::string> extra, const BackupProgressFn& progress) {
-  Command command{.args = {(settings.pg_bindir / "pg_restore").string(), "--dbname", target.conninfo,
-                           "--exit-on-error", "--verbose", fmt::format("--jobs={}", std::max(settings.jobs, 1))}};
+                const PgConnInfo& target, std::vector<std::string> extra,
+                const BackupProgressFn& progress) {
+  Command command{.args = {(settings.pg_bindir / "pg_restore").string(), "--dbname",
+                           target.conninfo, "--exit-on-error", "--verbose",
+                           fmt::format("--jobs={}", std::max(settings.jobs, 1))}};
   command.args.insert(command.args.end(), extra.begin(), extra.end());
   command.args.push_back(dump_path(part, dir).string());
   command.on_stderr_line = table_counter(progress, "restore", part.name, part.tables.size());
@@ -73,10 +76,12 @@ void pg_restore(const BackupSettings& settings, const BackupPart& part, const fs
 
 /// Restores into `conninfo`'s database, reads its tables and schema version, compares.
 void restore_and_check(const BackupSettings& settings, const BackupPart& part, const fs::path& dir,
-                       const std::string& conninfo, const BackupProgressFn& progress, PartVerification& out) {
+                       const std::string& conninfo, const BackupProgressFn& progress,
+                       PartVerification& out) {
   VerifyCheck restore{.target = part.name, .name = "restore"};
   try {
-    pg_restore(settings, part, dir, parse_conninfo(conninfo), {"--no-owner", "--no-privileges"}, progress);
+    pg_restore(settings, part, dir, parse_conninfo(conninfo), {"--no-owner", "--no-privileges"},
+               progress);
     restore.ok = true;
     restore.detail = "pg_restore completed without errors";
   } catch (const BackupError& e) {
@@ -88,12 +93,14 @@ void restore_and_check(const BackupSettings& settings, const BackupPart& part, c
   auto connection = open(conninfo, "nexdb verify");
   out.restored = postgres_table_stats(*connection);
   compare_tables(part.name, part.tables, out.restored, out.checks);
-  out.checks.push_back(schema_version_check(part, schema_version_of(*connection, settings.history_table)));
+  out.checks.push_back(
+      schema_version_check(part, schema_version_of(*connection, settings.history_table)));
 }
 
 std::string unique_database_name() {
   static std::atomic<int> counter{0};
-  return fmt::format("nexdb_verify_{}_{}_{}", ::getpid(), counter++, std::random_device{}() % 100000);
+  return fmt::format("nexdb_verify_{}_{}_{}", ::getpid(), counter++,
+                     std::random_device{}() % 100000);
 }
 
 /// verify_server mode: a temporary database on a server we are given, always dropped.
@@ -102,22 +109,28 @@ void verify_on_server(const BackupSettings& settings, const BackupPart& part, co
   const PgConnInfo server = parse_conninfo(settings.verify_server);
   const std::string name = unique_database_name();
   auto admin = open(server.with_dbname("postgres").connect_string(), "nexdb verify");
-  admin->execute_script(fmt::format("CREATE DATABASE {} TEMPLATE template0", quote_identifier(name)));
+  admin->execute_script(
+      fmt::format("CREATE DATABASE {} TEMPLATE template0", quote_identifier(name)));
   try {
-    restore_and_check(settings, part, dir, server.with_dbname(name).connect_string(), progress, out);
+    restore_and_check(settings, part, dir, server.with_dbname(name).connect_string(), progress,
+                      out);
   } catch (...) {
-    admin->execute_script(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(name)));
+    admin->execute_script(
+        fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(name)));
     throw;
   }
-  admin->execute_script(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(name)));
+  admin->execute_script(
+      fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(name)));
 }
 
 }  // namespace
 
-LogicalSnapshot::LogicalSnapshot(const BackupSettings& settings, const BackupTarget& target) : uri_(target.uri) {
+LogicalSnapshot::LogicalSnapshot(const BackupSettings& settings, const BackupTarget& target)
+    : uri_(target.uri) {
   const PgConnInfo info = parse_conninfo(target.uri);
   connection_ = open(info.connect_string(), "nexdb backup");
-  part_ = BackupPart{.name = target.name, .source = connection_->description(), .dialect = Dialect::postgres};
+  part_ = BackupPart{
+      .name = target.name, .source = connection_->description(), .dialect = Dialect::postgres};
   connection_->execute_script("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   const Rows row = connection_->execute(
       "SELECT pg_export_snapshot(), (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
@@ -137,7 +150,8 @@ LogicalSnapshot::~LogicalSnapshot() {
   }
 }
 
-void LogicalSnapshot::dump(const BackupSettings& settings, const fs::path& dir, const BackupProgressFn& progress) {
+void LogicalSnapshot::dump(const BackupSettings& settings, const fs::path& dir,
+                           const BackupProgressFn& progress) {
   const PgConnInfo info = parse_conninfo(uri_);
   const bool directory = settings.dump_format == DumpFormat::directory;
   Command command{.args = {(settings.pg_bindir / "pg_dump").string(), "--dbname", info.conninfo,
@@ -154,8 +168,8 @@ void LogicalSnapshot::dump(const BackupSettings& settings, const fs::path& dir, 
   for (const BackupFile& f : part_.files) part_.size += f.size;
 }
 
-PartVerification verify_logical(const BackupSettings& settings, const BackupPart& part, const fs::path& dir,
-                                const BackupProgressFn& progress) {
+PartVerification verify_logical(const BackupSettings& settings, const BackupPart& part,
+                                const fs::path& dir, const BackupProgressFn& progress) {
   PartVerification out;
   check_files(part, dir, out.checks);
   if (!all_ok(out.checks)) return out;  // pg_restore of a corrupt file proves nothing more
@@ -166,7 +180,8 @@ PartVerification verify_logical(const BackupSettings& settings, const BackupPart
   ScratchInstance scratch = ScratchInstance::fresh(settings, progress);
   auto admin = open(scratch.conninfo("postgres", kScratchSuperuser), "nexdb verify");
   admin->execute_script("CREATE DATABASE nexdb_verify TEMPLATE template0");
-  restore_and_check(settings, part, dir, scratch.conninfo("nexdb_verify", kScratchSuperuser), progress, out);
+  restore_and_check(settings, part, dir, scratch.conninfo("nexdb_verify", kScratchSuperuser),
+                    progress, out);
   return out;
 }
 
@@ -178,7 +193,8 @@ void restore_logical(const BackupSettings& settings, const BackupPart& part, con
   {
     auto admin = open(info.with_dbname("postgres").connect_string(), "nexdb restore");
     if (admin->execute("SELECT 1 FROM pg_database WHERE datname = $1", info.dbname).empty()) {
-      admin->execute_script(fmt::format("CREATE DATABASE {} TEMPLATE template0", quote_identifier(info.dbname)));
+      admin->execute_script(
+          fmt::format("CREATE DATABASE {} TEMPLATE template0", quote_identifier(info.dbname)));
       created = true;
     }
   }
@@ -187,10 +203,11 @@ void restore_logical(const BackupSettings& settings, const BackupPart& part, con
     auto connection = open(info.connect_string(), "nexdb restore");
     const auto relations = connection->execute(std::string(kUserRelations)).scalar<std::int64_t>();
     if (relations > 0 && !target.force) {
-      throw BackupError(fmt::format(
-          "refusing to restore into {}: it is not empty ({} tables, views or sequences); restore into a new "
-          "database, or force it to replace the objects the backup contains",
-          connection->description(), relations));
+      throw BackupError(
+          fmt::format("refusing to restore into {}: it is not empty ({} tables, views or "
+                      "sequences); restore into a new "
+                      "database, or force it to replace the objects the backup contains",
+                      connection->description(), relations));
     }
     if (relations > 0) extra = {"--clean", "--if-exists"};
   }

@@ -29,13 +29,17 @@ std::unique_ptr<Connection> open(const std::string& conninfo) {
 }
 
 /// pg_basebackup --progress redraws "  1234/56789 kB (2%), 0/1 tablespace".
-std::function<void(std::string_view)> kb_counter(const BackupProgressFn& progress, std::string_view target) {
+std::function<void(std::string_view)> kb_counter(const BackupProgressFn& progress,
+                                                 std::string_view target) {
   if (!progress) return {};
   return [=](std::string_view line) {
     static const std::regex pattern(R"((\d+)/(\d+) kB)");
     std::match_results<std::string_view::const_iterator> m;
     if (!std::regex_search(line.begin(), line.end(), m, pattern)) return;
-    progress({.phase = "copy", .target = target, .done = std::stoull(m[1].str()), .total = std::stoull(m[2].str()),
+    progress({.phase = "copy",
+              .target = target,
+              .done = std::stoull(m[1].str()),
+              .total = std::stoull(m[2].str()),
               .unit = "kB"});
   };
 }
@@ -57,21 +61,23 @@ void read_wal_range(const fs::path& manifest, BackupPart& part) {
   part.end_lsn = ranges.back().at("End-LSN");
 }
 
-VerifyCheck verifybackup(const BackupSettings& settings, const BackupPart& part, const fs::path& dir) {
+VerifyCheck verifybackup(const BackupSettings& settings, const BackupPart& part,
+                         const fs::path& dir) {
   VerifyCheck check{.target = part.name, .name = "pg_verifybackup"};
-  const CommandResult r = run({.args = {(settings.pg_bindir / "pg_verifybackup").string(), "--quiet",
-                                        (dir / kDataDir).string()}});
+  const CommandResult r = run({.args = {(settings.pg_bindir / "pg_verifybackup").string(),
+                                        "--quiet", (dir / kDataDir).string()}});
   check.ok = r.exit_code == 0;
   check.detail = check.ok ? "every file and the WAL match pg_basebackup's manifest" : r.err;
   while (!check.detail.empty() && check.detail.back() == '\n') check.detail.pop_back();
   return check;
 }
 
-VerifyCheck amcheck(const ScratchInstance& scratch, const BackupPart& part, const std::string& superuser) {
+VerifyCheck amcheck(const ScratchInstance& scratch, const BackupPart& part,
+                    const std::string& superuser) {
   VerifyCheck check{.target = part.name, .name = "amcheck"};
   try {
-    scratch.run_tool({"pg_amcheck", "--maintenance-db", scratch.conninfo("postgres", superuser), "--all",
-                      "--install-missing", "--no-strict-names"},
+    scratch.run_tool({"pg_amcheck", "--maintenance-db", scratch.conninfo("postgres", superuser),
+                      "--all", "--install-missing", "--no-strict-names"},
                      "pg_amcheck");
     check.ok = true;
     check.detail = "heap and B-tree indexes of every database are consistent";
@@ -83,31 +89,36 @@ VerifyCheck amcheck(const ScratchInstance& scratch, const BackupPart& part, cons
 
 }  // namespace
 
-BackupPart base_backup(const BackupSettings& settings, const BackupTarget& target, const std::string& label,
-                       const fs::path& dir, const BackupProgressFn& progress) {
+BackupPart base_backup(const BackupSettings& settings, const BackupTarget& target,
+                       const std::string& label, const fs::path& dir,
+                       const BackupProgressFn& progress) {
   const PgConnInfo info = parse_conninfo(target.uri);
   BackupPart part{.name = target.name, .dialect = Dialect::postgres};
   {
     auto connection = open(info.connect_string());
     part.source = connection->description();
     const Rows row = connection->execute(
-        "SELECT current_setting('server_version'), (SELECT rolname::text FROM pg_roles WHERE oid = 10)");
+        "SELECT current_setting('server_version'), (SELECT rolname::text FROM pg_roles WHERE oid = "
+        "10)");
     part.server_version = row[0].get<std::string>(0);
     part.superuser = row[0].get<std::string>(1);
     part.schema_version = schema_version_of(*connection, settings.history_table);
     const auto tablespaces = connection
-                                 ->execute("SELECT count(*) FROM pg_tablespace "
-                                           "WHERE spcname NOT IN ('pg_default', 'pg_global')")
+                                 ->execute(
+                                     "SELECT count(*) FROM pg_tablespace "
+                                     "WHERE spcname NOT IN ('pg_default', 'pg_global')")
                                  .scalar<std::int64_t>();
     if (tablespaces > 0) {
-      throw BackupError(fmt::format("{} has {} tablespace(s) besides pg_default: physical backups of those are not "
-                                    "supported yet; take a logical backup",
-                                    part.source, tablespaces));
+      throw BackupError(fmt::format(
+          "{} has {} tablespace(s) besides pg_default: physical backups of those are not "
+          "supported yet; take a logical backup",
+          part.source, tablespaces));
     }
   }
-  Command command{.args = {(settings.pg_bindir / "pg_basebackup").string(), "--dbname", info.conninfo, "--pgdata",
-                           (dir / kDataDir).string(), "--format=plain", "--wal-method=stream",
-                           "--checkpoint=fast", "--progress", "--label", label}};
+  Command command{.args = {(settings.pg_bindir / "pg_basebackup").string(), "--dbname",
+                           info.conninfo, "--pgdata", (dir / kDataDir).string(), "--format=plain",
+                           "--wal-method=stream", "--checkpoint=fast", "--progress", "--label",
+                           label}};
   command.on_stderr_line = kb_counter(progress, target.name);
   info.add_password(command);
   run_checked(command, fmt::format("pg_basebackup of '{}' ({})", target.name, part.source));
@@ -120,8 +131,8 @@ BackupPart base_backup(const BackupSettings& settings, const BackupTarget& targe
   return part;
 }
 
-PartVerification verify_physical(const BackupSettings& settings, const BackupPart& part, const fs::path& dir,
-                                 const BackupProgressFn& progress) {
+PartVerification verify_physical(const BackupSettings& settings, const BackupPart& part,
+                                 const fs::path& dir, const BackupProgressFn& progress) {
   PartVerification out;
   check_files(part, dir, out.checks);
   if (progress) progress({.phase = "pg_verifybackup", .target = part.name});
@@ -133,7 +144,8 @@ PartVerification verify_physical(const BackupSettings& settings, const BackupPar
   try {
     scratch.emplace(ScratchInstance::from_base_backup(settings, dir / kDataDir, progress));
     start.ok = true;
-    start.detail = fmt::format("the copy replayed its WAL up to {} and accepted connections", part.end_lsn);
+    start.detail =
+        fmt::format("the copy replayed its WAL up to {} and accepted connections", part.end_lsn);
   } catch (const BackupError& e) {
     start.detail = e.message();
   }
@@ -149,7 +161,8 @@ PartVerification verify_physical(const BackupSettings& settings, const BackupPar
   try {
     auto connection = open(scratch->conninfo(database, part.superuser));
     out.restored = postgres_table_stats(*connection);
-    out.checks.push_back(schema_version_check(part, schema_version_of(*connection, settings.history_table)));
+    out.checks.push_back(
+        schema_version_check(part, schema_version_of(*connection, settings.history_table)));
     read.ok = true;
     read.detail = fmt::format("{} tables read in full", out.restored.size());
   } catch (const Error& e) {
@@ -161,15 +174,18 @@ PartVerification verify_physical(const BackupSettings& settings, const BackupPar
 
 void restore_physical(const BackupSettings& settings, const BackupPart& part, const fs::path& dir,
                       const RestoreTarget& target) {
-  if (target.directory.empty()) throw BackupError("restoring a physical backup needs a target data directory");
+  if (target.directory.empty())
+    throw BackupError("restoring a physical backup needs a target data directory");
   const fs::path to = fs::absolute(target.directory);
   if (fs::exists(to / "postmaster.pid")) {
-    throw BackupError(fmt::format("refusing to restore into {}: a server is using it (postmaster.pid)", to.string()));
+    throw BackupError(fmt::format(
+        "refusing to restore into {}: a server is using it (postmaster.pid)", to.string()));
   }
   if (fs::exists(to) && !fs::is_empty(to)) {
     if (!target.force) {
-      throw BackupError(fmt::format("refusing to restore into {}: the directory is not empty (force replaces it)",
-                                    to.string()));
+      throw BackupError(
+          fmt::format("refusing to restore into {}: the directory is not empty (force replaces it)",
+                      to.string()));
     }
     fs::remove_all(to);
   }

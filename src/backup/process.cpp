@@ -27,7 +27,8 @@ struct Pipe {
   int write = -1;
   Pipe() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw BackupError(fmt::format("pipe: {}", std::strerror(errno)));
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+      throw BackupError(fmt::format("pipe: {}", std::strerror(errno)));
     read = fds[0];
     write = fds[1];
   }
@@ -223,7 +224,8 @@ void give_to_user(const std::filesystem::path& path, const std::string& user) {
   };
   chown_one(path);
   if (!std::filesystem::is_directory(path)) return;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) chown_one(entry.path());
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path))
+    chown_one(entry.path());
 }
 
 }  // namespace nexdb::backup_detail

@@ -26,9 +26,9 @@ struct Command {
 };
 
 struct CommandResult {
-  int exit_code = 0;   // 128 + signal number when killed by a signal
-  std::string out{};   // standard output, unless sent to a file
-  std::string err{};   // the last 8 kB of standard error
+  int exit_code = 0;  // 128 + signal number when killed by a signal
+  std::string out{};  // standard output, unless sent to a file
+  std::string err{};  // the last 8 kB of standard error
 };
 
 /// Runs `command` to completion. Throws BackupError when it cannot be started.

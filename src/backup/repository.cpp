@@ -23,8 +23,11 @@ Json part_to_json(const BackupPart& part) {
   }
   Json tables = Json::array();
   for (const TableStats& t : part.tables) {
-    tables.push_back({{"schema", t.schema}, {"name", t.name}, {"rows", t.rows},
-                      {"key_columns", t.key_columns}, {"key_checksum", t.key_checksum}});
+    tables.push_back({{"schema", t.schema},
+                      {"name", t.name},
+                      {"rows", t.rows},
+                      {"key_columns", t.key_columns},
+                      {"key_checksum", t.key_checksum}});
   }
   return {{"name", part.name},
           {"source", part.source},
@@ -43,17 +46,22 @@ BackupPart part_from_json(const Json& j) {
   BackupPart part{.name = j.at("name"), .source = j.at("source")};
   part.dialect = j.at("dialect") == "sqlite" ? Dialect::sqlite : Dialect::postgres;
   part.server_version = j.at("server_version");
-  if (!j.at("schema_version").is_null()) part.schema_version = j.at("schema_version").get<std::string>();
+  if (!j.at("schema_version").is_null())
+    part.schema_version = j.at("schema_version").get<std::string>();
   part.start_lsn = j.value("start_lsn", "");
   part.end_lsn = j.value("end_lsn", "");
   part.superuser = j.value("superuser", "");
   part.size = j.at("size");
   for (const Json& f : j.at("files")) {
-    part.files.push_back({.path = f.at("path"), .size = f.at("size"), .checksum = f.at("xxh3_128")});
+    part.files.push_back(
+        {.path = f.at("path"), .size = f.at("size"), .checksum = f.at("xxh3_128")});
   }
   for (const Json& t : j.at("tables")) {
-    part.tables.push_back({.schema = t.at("schema"), .name = t.at("name"), .rows = t.at("rows"),
-                           .key_columns = t.at("key_columns"), .key_checksum = t.at("key_checksum")});
+    part.tables.push_back({.schema = t.at("schema"),
+                           .name = t.at("name"),
+                           .rows = t.at("rows"),
+                           .key_columns = t.at("key_columns"),
+                           .key_checksum = t.at("key_checksum")});
   }
   return part;
 }
@@ -70,7 +78,8 @@ std::optional<VerifyRecord> read_verification(const fs::path& dir) {
   if (!fs::exists(file)) return std::nullopt;
   try {
     const Json j = Json::parse(read_file(file));
-    return VerifyRecord{.at = timestamp_from(j, "at"), .ok = j.at("ok"), .summary = j.at("summary")};
+    return VerifyRecord{
+        .at = timestamp_from(j, "at"), .ok = j.at("ok"), .summary = j.at("summary")};
   } catch (const std::exception&) {
     return VerifyRecord{.summary = "verify.json is unreadable"};
   }
@@ -116,7 +125,8 @@ BackupInfo manifest_from_json(const std::string& text, const fs::path& where) {
   } catch (const BackupError& e) {
     throw BackupError(fmt::format("{}: {}", (where / kManifestFile).string(), e.message()));
   } catch (const std::exception& e) {
-    throw BackupError(fmt::format("{}: unreadable manifest: {}", (where / kManifestFile).string(), e.what()));
+    throw BackupError(
+        fmt::format("{}: unreadable manifest: {}", (where / kManifestFile).string(), e.what()));
   }
 }
 
@@ -124,10 +134,12 @@ Repository::Repository(const fs::path& root) : root_(fs::absolute(root)) {}
 
 std::string Repository::new_id(BackupKind kind, Timestamp at) const {
   const auto ms = std::chrono::floor<std::chrono::milliseconds>(at);
-  const std::string base = fmt::format("{:%Y%m%d-%H%M%S}-{:03d}-{}", std::chrono::floor<std::chrono::seconds>(ms),
-                                       ms.time_since_epoch().count() % 1000, to_string(kind));
+  const std::string base =
+      fmt::format("{:%Y%m%d-%H%M%S}-{:03d}-{}", std::chrono::floor<std::chrono::seconds>(ms),
+                  ms.time_since_epoch().count() % 1000, to_string(kind));
   std::string id = base;
-  for (int n = 2; fs::exists(root_ / id) || fs::exists(root_ / (std::string(kPartialPrefix) + id)); ++n) {
+  for (int n = 2; fs::exists(root_ / id) || fs::exists(root_ / (std::string(kPartialPrefix) + id));
+       ++n) {
     id = fmt::format("{}-{}", base, n);
   }
   return id;
@@ -136,10 +148,13 @@ std::string Repository::new_id(BackupKind kind, Timestamp at) const {
 fs::path Repository::begin(const std::string& id) const {
   std::error_code ec;
   fs::create_directories(root_, ec);
-  if (ec) throw BackupError(fmt::format("cannot create the repository {}: {}", root_.string(), ec.message()));
+  if (ec)
+    throw BackupError(
+        fmt::format("cannot create the repository {}: {}", root_.string(), ec.message()));
   const fs::path partial = root_ / (std::string(kPartialPrefix) + id);
   if (!fs::create_directory(partial, ec) || ec) {
-    throw BackupError(fmt::format("cannot create {}: {}", partial.string(), ec ? ec.message() : "it exists"));
+    throw BackupError(
+        fmt::format("cannot create {}: {}", partial.string(), ec ? ec.message() : "it exists"));
   }
   return partial;
 }
@@ -149,7 +164,8 @@ fs::path Repository::commit(const fs::path& partial, BackupInfo& info) const {
   const fs::path final_dir = root_ / info.id;
   std::error_code ec;
   fs::rename(partial, final_dir, ec);
-  if (ec) throw BackupError(fmt::format("cannot move {} into place: {}", partial.string(), ec.message()));
+  if (ec)
+    throw BackupError(fmt::format("cannot move {} into place: {}", partial.string(), ec.message()));
   sync_path(root_);
   info.directory = final_dir;
   return final_dir;
@@ -161,7 +177,8 @@ std::vector<BackupInfo> Repository::list() const {
   if (!fs::is_directory(root_, ec)) return out;
   for (const auto& entry : fs::directory_iterator(root_)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || name.starts_with('.') || !fs::exists(entry.path() / kManifestFile)) continue;
+    if (!entry.is_directory() || name.starts_with('.') || !fs::exists(entry.path() / kManifestFile))
+      continue;
     BackupInfo info = manifest_from_json(read_file(entry.path() / kManifestFile), entry.path());
     info.last_verified = read_verification(entry.path());
     out.push_back(std::move(info));
@@ -183,7 +200,8 @@ BackupInfo Repository::get(std::string_view id) const {
   }
   const fs::path dir = root_ / std::string(id);
   if (!fs::exists(dir / kManifestFile)) {
-    throw BackupError(fmt::format("no backup '{}' in {} (`nexdb backup list` shows them)", id, root_.string()));
+    throw BackupError(
+        fmt::format("no backup '{}' in {} (`nexdb backup list` shows them)", id, root_.string()));
   }
   BackupInfo info = manifest_from_json(read_file(dir / kManifestFile), dir);
   info.last_verified = read_verification(dir);
@@ -191,7 +209,8 @@ BackupInfo Repository::get(std::string_view id) const {
 }
 
 void Repository::record_verification(const BackupInfo& info, const VerifyRecord& record) const {
-  const Json j = {{"at", format_timestamp(record.at)}, {"ok", record.ok}, {"summary", record.summary}};
+  const Json j = {
+      {"at", format_timestamp(record.at)}, {"ok", record.ok}, {"summary", record.summary}};
   write_file_atomically(info.directory / kVerifyFile, j.dump(2) + "\n");
 }
 

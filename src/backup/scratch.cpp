@@ -42,7 +42,8 @@ void copy_tree(const fs::path& from, const fs::path& to, const BackupProgressFn&
   }
   fs::create_directories(to);
   std::uint64_t done = 0;
-  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
+       ++it) {
     const fs::path target = to / fs::relative(it->path(), from);
     if (it->is_symlink()) {
       fs::copy_symlink(it->path(), target);
@@ -51,7 +52,8 @@ void copy_tree(const fs::path& from, const fs::path& to, const BackupProgressFn&
     } else {
       fs::copy_file(it->path(), target, fs::copy_options::overwrite_existing);
       done += it->file_size();
-      if (progress) progress({.phase = "copy", .done = done / 1024, .total = total / 1024, .unit = "kB"});
+      if (progress)
+        progress({.phase = "copy", .done = done / 1024, .total = total / 1024, .unit = "kB"});
     }
   }
 }
@@ -80,7 +82,8 @@ ScratchInstance::ScratchInstance(const BackupSettings& settings)
   }
   if (lock_fd_ < 0) {
     throw BackupError(fmt::format("every scratch port {}-{} is in use by other verifications",
-                                  settings.scratch_ports.first, settings.scratch_ports.first + count - 1));
+                                  settings.scratch_ports.first,
+                                  settings.scratch_ports.first + count - 1));
   }
   try {
     base_ = settings.scratch_dir / fmt::format("nexdb-scratch-{}", port_);
@@ -99,26 +102,31 @@ ScratchInstance::ScratchInstance(const BackupSettings& settings)
   }
 }
 
-ScratchInstance ScratchInstance::fresh(const BackupSettings& settings, const BackupProgressFn& progress) {
+ScratchInstance ScratchInstance::fresh(const BackupSettings& settings,
+                                       const BackupProgressFn& progress) {
   ScratchInstance instance(settings);
   if (progress) progress({.phase = "initdb"});
-  run_checked({.args = {(instance.bindir_ / "initdb").string(), "-D", (instance.base_ / "data").string(), "-U",
-                        std::string(kScratchSuperuser), "--auth=trust", "--encoding=UTF8", "--locale=C",
-                        "--no-sync", "--no-instructions"},
-               .run_as = instance.user_},
-              "initdb of a scratch instance");
+  run_checked(
+      {.args = {(instance.bindir_ / "initdb").string(), "-D", (instance.base_ / "data").string(),
+                "-U", std::string(kScratchSuperuser), "--auth=trust", "--encoding=UTF8",
+                "--locale=C", "--no-sync", "--no-instructions"},
+       .run_as = instance.user_},
+      "initdb of a scratch instance");
   instance.start();
   return instance;
 }
 
-ScratchInstance ScratchInstance::from_base_backup(const BackupSettings& settings, const fs::path& data,
+ScratchInstance ScratchInstance::from_base_backup(const BackupSettings& settings,
+                                                  const fs::path& data,
                                                   const BackupProgressFn& progress) {
   ScratchInstance instance(settings);
   const fs::path copy = instance.base_ / "data";
   copy_tree(data, copy, progress);
-  for (const char* leftover : {"postmaster.pid", "standby.signal", "recovery.signal"}) fs::remove(copy / leftover);
+  for (const char* leftover : {"postmaster.pid", "standby.signal", "recovery.signal"})
+    fs::remove(copy / leftover);
   // A server configured outside its data directory (Debian's /etc/postgresql) has none here.
-  if (!fs::exists(copy / "postgresql.conf")) write_text(copy / "postgresql.conf", "# nexdb scratch instance\n");
+  if (!fs::exists(copy / "postgresql.conf"))
+    write_text(copy / "postgresql.conf", "# nexdb scratch instance\n");
   write_text(copy / "pg_hba.conf", "local all all trust\n");
   if (!fs::exists(copy / "pg_ident.conf")) write_text(copy / "pg_ident.conf", "");
   fs::permissions(copy, fs::perms::owner_all);
@@ -130,20 +138,21 @@ ScratchInstance ScratchInstance::from_base_backup(const BackupSettings& settings
 void ScratchInstance::start() {
   const CommandResult result =
       run({.args = {(bindir_ / "pg_ctl").string(), "-D", (base_ / "data").string(), "-l",
-                    (base_ / "server.log").string(), "-w", "-t", "600", "-s", "-o", server_options(port_, base_),
-                    "start"},
+                    (base_ / "server.log").string(), "-w", "-t", "600", "-s", "-o",
+                    server_options(port_, base_), "start"},
            .run_as = user_});
   running_ = true;  // pg_ctl may have started it even when waiting failed: stop() cleans up
   if (result.exit_code != 0) {
-    throw BackupError(fmt::format("the scratch server did not start (pg_ctl exit {}): {}\nserver log:\n{}",
-                                  result.exit_code, result.err, log_tail()));
+    throw BackupError(
+        fmt::format("the scratch server did not start (pg_ctl exit {}): {}\nserver log:\n{}",
+                    result.exit_code, result.err, log_tail()));
   }
 }
 
 void ScratchInstance::stop() noexcept {
   try {
-    run({.args = {(bindir_ / "pg_ctl").string(), "-D", (base_ / "data").string(), "-m", "immediate", "-w", "-s",
-                  "stop"},
+    run({.args = {(bindir_ / "pg_ctl").string(), "-D", (base_ / "data").string(), "-m", "immediate",
+                  "-w", "-s", "stop"},
          .run_as = user_});
   } catch (const std::exception&) {
     // Nothing else to do: the directory is removed regardless.
@@ -178,11 +187,12 @@ ScratchInstance::ScratchInstance(ScratchInstance&& other) noexcept
       running_(std::exchange(other.running_, false)) {}
 
 std::string ScratchInstance::conninfo(std::string_view dbname, std::string_view user) const {
-  return fmt::format("host='{}' port={} user='{}' dbname='{}' connect_timeout=10", base_.string(), port_, user,
-                     dbname);
+  return fmt::format("host='{}' port={} user='{}' dbname='{}' connect_timeout=10", base_.string(),
+                     port_, user, dbname);
 }
 
-CommandResult ScratchInstance::run_tool(std::vector<std::string> args, std::string_view what) const {
+CommandResult ScratchInstance::run_tool(std::vector<std::string> args,
+                                        std::string_view what) const {
   args.front() = (bindir_ / args.front()).string();
   return run_checked({.args = std::move(args)}, what);
 }

@@ -18,7 +18,8 @@ class ScratchInstance {
   static ScratchInstance fresh(const BackupSettings& settings, const BackupProgressFn& progress);
   /// Copies a base backup's data directory, then starts it: the server replays the backup's WAL
   /// and opens once consistent. BackupError (with the server log's tail) if it does not.
-  static ScratchInstance from_base_backup(const BackupSettings& settings, const std::filesystem::path& data,
+  static ScratchInstance from_base_backup(const BackupSettings& settings,
+                                          const std::filesystem::path& data,
                                           const BackupProgressFn& progress);
   ~ScratchInstance();
   ScratchInstance(ScratchInstance&& other) noexcept;

@@ -73,8 +73,8 @@ class Handle {
 
 bool table_exists(const Handle& db, const std::string& table) {
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db.get(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &raw,
-                         nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db.get(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                         -1, &raw, nullptr) != SQLITE_OK) {
     throw BackupError(fmt::format("SQLite: {}", sqlite3_errmsg(db.get())));
   }
   std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> statement(raw, &sqlite3_finalize);
@@ -86,27 +86,35 @@ std::optional<std::string> sqlite_schema_version(const Handle& db, const std::st
   if (!table_exists(db, table)) return std::nullopt;
   std::vector<HistoryEntry> entries;
   const std::string quoted = quote_identifier(table);
-  for (const auto& row : db.rows(fmt::format("SELECT version, kind, success FROM {} ORDER BY id", quoted))) {
+  for (const auto& row :
+       db.rows(fmt::format("SELECT version, kind, success FROM {} ORDER BY id", quoted))) {
     HistoryEntry e{.version = row[0], .success = row[2] == "1"};
-    e.kind = row[1] == "undo" ? MigrationKind::undo : row[1] == "baseline" ? MigrationKind::baseline : MigrationKind::sql;
+    e.kind = row[1] == "undo"       ? MigrationKind::undo
+             : row[1] == "baseline" ? MigrationKind::baseline
+                                    : MigrationKind::sql;
     entries.push_back(std::move(e));
   }
   return current_version_of(entries);
 }
 
 /// Copies every page of `from` into `to`, a step at a time, reporting pages.
-void copy_pages(const Handle& from, const Handle& to, const BackupProgressFn& progress, std::string_view phase,
-                std::string_view target) {
+void copy_pages(const Handle& from, const Handle& to, const BackupProgressFn& progress,
+                std::string_view phase, std::string_view target) {
   std::unique_ptr<sqlite3_backup, decltype(&sqlite3_backup_finish)> backup(
       sqlite3_backup_init(to.get(), "main", from.get(), "main"), &sqlite3_backup_finish);
   if (!backup) throw BackupError(fmt::format("SQLite backup: {}", sqlite3_errmsg(to.get())));
   int rc;
-  while ((rc = sqlite3_backup_step(backup.get(), kPagesPerStep)) == SQLITE_OK || rc == SQLITE_BUSY ||
-         rc == SQLITE_LOCKED) {
+  while ((rc = sqlite3_backup_step(backup.get(), kPagesPerStep)) == SQLITE_OK ||
+         rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
     if (rc != SQLITE_OK) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const auto total = static_cast<std::uint64_t>(sqlite3_backup_pagecount(backup.get()));
     const auto left = static_cast<std::uint64_t>(sqlite3_backup_remaining(backup.get()));
-    if (progress) progress({.phase = phase, .target = target, .done = total - left, .total = total, .unit = "pages"});
+    if (progress)
+      progress({.phase = phase,
+                .target = target,
+                .done = total - left,
+                .total = total,
+                .unit = "pages"});
   }
   if (rc != SQLITE_DONE) throw BackupError(fmt::format("SQLite backup: {}", sqlite3_errstr(rc)));
   if (sqlite3_backup_finish(backup.release()) != SQLITE_OK) {
@@ -116,28 +124,34 @@ void copy_pages(const Handle& from, const Handle& to, const BackupProgressFn& pr
 
 std::string source_path(const std::string& uri) {
   const std::string path = detail::sqlite_path_of(uri);
-  if (path == ":memory:") throw BackupError("an in-memory SQLite database has nothing on disk to back up or restore");
+  if (path == ":memory:")
+    throw BackupError("an in-memory SQLite database has nothing on disk to back up or restore");
   return path;
 }
 
 bool has_tables(const Handle& db) {
-  return !db.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+  return !db.rows(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+                "ESCAPE '\\'")
               .empty();
 }
 
 void remove_database_files(const fs::path& path) {
   std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path.string() + suffix, ignored);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    fs::remove(path.string() + suffix, ignored);
 }
 
 }  // namespace
 
-BackupPart sqlite_backup(const BackupSettings& settings, const BackupTarget& target, const fs::path& dir,
-                         const BackupProgressFn& progress) {
+BackupPart sqlite_backup(const BackupSettings& settings, const BackupTarget& target,
+                         const fs::path& dir, const BackupProgressFn& progress) {
   const std::string path = source_path(target.uri);
   if (!fs::exists(path)) throw BackupError(fmt::format("SQLite database {} does not exist", path));
   Handle source(path, SQLITE_OPEN_READWRITE);
-  BackupPart part{.name = target.name, .source = path, .dialect = Dialect::sqlite,
+  BackupPart part{.name = target.name,
+                  .source = path,
+                  .dialect = Dialect::sqlite,
                   .server_version = sqlite3_libversion()};
   // One read transaction for the statistics and the copy: both see the same snapshot.
   source.exec("BEGIN");
@@ -162,19 +176,22 @@ BackupPart sqlite_backup(const BackupSettings& settings, const BackupTarget& tar
   return part;
 }
 
-PartVerification verify_sqlite(const BackupSettings& settings, const BackupPart& part, const fs::path& dir,
-                               const BackupProgressFn& progress) {
+PartVerification verify_sqlite(const BackupSettings& settings, const BackupPart& part,
+                               const fs::path& dir, const BackupProgressFn& progress) {
   PartVerification out;
   check_files(part, dir, out.checks);
   if (!all_ok(out.checks)) return out;
   static std::atomic<int> counter{0};
-  const fs::path scratch = settings.scratch_dir / fmt::format("nexdb-verify-{}-{}.sqlite3", ::getpid(), counter++);
+  const fs::path scratch =
+      settings.scratch_dir / fmt::format("nexdb-verify-{}-{}.sqlite3", ::getpid(), counter++);
   remove_database_files(scratch);
   try {
     Handle backup((dir / kBackupFile).string(), SQLITE_OPEN_READONLY);
     Handle copy(scratch.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     copy_pages(backup, copy, progress, "restore", part.name);
-    out.checks.push_back({.target = part.name, .name = "restore", .ok = true,
+    out.checks.push_back({.target = part.name,
+                          .name = "restore",
+                          .ok = true,
                           .detail = fmt::format("copied into {}", scratch.string())});
     if (progress) progress({.phase = "check", .target = part.name});
     const auto integrity = copy.rows("PRAGMA integrity_check");
@@ -184,9 +201,11 @@ PartVerification verify_sqlite(const BackupSettings& settings, const BackupPart&
     out.checks.push_back(check);
     out.restored = sqlite_table_stats(copy.get());
     compare_tables(part.name, part.tables, out.restored, out.checks);
-    out.checks.push_back(schema_version_check(part, sqlite_schema_version(copy, settings.history_table)));
+    out.checks.push_back(
+        schema_version_check(part, sqlite_schema_version(copy, settings.history_table)));
   } catch (const BackupError& e) {
-    out.checks.push_back({.target = part.name, .name = "restore", .ok = false, .detail = e.message()});
+    out.checks.push_back(
+        {.target = part.name, .name = "restore", .ok = false, .detail = e.message()});
   }
   remove_database_files(scratch);
   return out;
@@ -197,10 +216,12 @@ void restore_sqlite(const BackupPart& part, const fs::path& dir, const RestoreTa
   if (fs::exists(path)) {
     Handle existing(path, SQLITE_OPEN_READWRITE);
     if (has_tables(existing) && !target.force) {
-      throw BackupError(fmt::format("refusing to restore into {}: it already has tables (force replaces them)", path));
+      throw BackupError(fmt::format(
+          "refusing to restore into {}: it already has tables (force replaces them)", path));
     }
   }
-  if (const auto parent = fs::path(path).parent_path(); !parent.empty()) fs::create_directories(parent);
+  if (const auto parent = fs::path(path).parent_path(); !parent.empty())
+    fs::create_directories(parent);
   Handle backup((dir / kBackupFile).string(), SQLITE_OPEN_READONLY);
   Handle restored(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   copy_pages(backup, restored, target.progress, "restore", part.name);

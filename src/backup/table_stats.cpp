@@ -53,7 +53,8 @@ StatementPtr prepare(sqlite3* db, const std::string& sql) {
 }
 
 std::vector<std::string> sqlite_primary_key(sqlite3* db, const std::string& table) {
-  StatementPtr info = prepare(db, "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk");
+  StatementPtr info =
+      prepare(db, "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk");
   sqlite3_bind_text(info.get(), 1, table.c_str(), -1, SQLITE_TRANSIENT);
   std::vector<std::string> out;
   while (sqlite3_step(info.get()) == SQLITE_ROW) {
@@ -67,9 +68,11 @@ void scan_sqlite_table(sqlite3* db, TableStats& table) {
   std::string columns = "*";
   if (!table.key_columns.empty()) {
     columns.clear();
-    for (const auto& c : table.key_columns) columns += (columns.empty() ? "" : ", ") + quote_identifier(c);
+    for (const auto& c : table.key_columns)
+      columns += (columns.empty() ? "" : ", ") + quote_identifier(c);
   }
-  StatementPtr scan = prepare(db, fmt::format("SELECT {} FROM {}", columns, quote_identifier(table.name)));
+  StatementPtr scan =
+      prepare(db, fmt::format("SELECT {} FROM {}", columns, quote_identifier(table.name)));
   std::uint64_t sum = 0;
   std::string buffer;
   int rc;
@@ -78,8 +81,9 @@ void scan_sqlite_table(sqlite3* db, TableStats& table) {
     buffer.clear();
     for (int i = 0; i < sqlite3_column_count(scan.get()); ++i) {
       const int type = sqlite3_column_type(scan.get(), i);
-      const void* data = type == SQLITE_BLOB ? sqlite3_column_blob(scan.get(), i)
-                                             : static_cast<const void*>(sqlite3_column_text(scan.get(), i));
+      const void* data = type == SQLITE_BLOB
+                             ? sqlite3_column_blob(scan.get(), i)
+                             : static_cast<const void*>(sqlite3_column_text(scan.get(), i));
       const int size = sqlite3_column_bytes(scan.get(), i);
       buffer += static_cast<char>('0' + type);
       buffer += std::to_string(size) + ':';
@@ -87,7 +91,8 @@ void scan_sqlite_table(sqlite3* db, TableStats& table) {
     }
     sum += XXH3_64bits(buffer.data(), buffer.size());
   }
-  if (rc != SQLITE_DONE) throw BackupError(fmt::format("SQLite: reading {}: {}", table.name, sqlite3_errmsg(db)));
+  if (rc != SQLITE_DONE)
+    throw BackupError(fmt::format("SQLite: reading {}: {}", table.name, sqlite3_errmsg(db)));
   table.key_checksum = fmt::format("{:016x}", sum);
 }
 
@@ -96,7 +101,8 @@ void scan_sqlite_table(sqlite3* db, TableStats& table) {
 std::string file_checksum(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw BackupError(fmt::format("cannot read {}", path.string()));
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                 &XXH3_freeState);
   XXH3_128bits_reset(state.get());
   std::vector<char> buffer(1 << 20);
   while (in) {
@@ -112,7 +118,8 @@ std::vector<TableStats> postgres_table_stats(Connection& connection) {
   const Rows list = connection.execute(std::string(kPostgresTables));
   for (Row row : list) {
     TableStats table{.schema = row.get<std::string>(0), .name = row.get<std::string>(1)};
-    table.key_columns = nlohmann::json::parse(row.get<std::string>(2)).get<std::vector<std::string>>();
+    table.key_columns =
+        nlohmann::json::parse(row.get<std::string>(2)).get<std::vector<std::string>>();
     const Rows stats = connection.execute(fmt::format(
         "SELECT count(*), coalesce(sum(hashtextextended({}::text, 0)), 0)::text FROM {}.{} AS t",
         key_expression(table), quote_identifier(table.schema), quote_identifier(table.name)));
@@ -125,8 +132,9 @@ std::vector<TableStats> postgres_table_stats(Connection& connection) {
 
 std::vector<TableStats> sqlite_table_stats(sqlite3* db) {
   std::vector<TableStats> tables;
-  StatementPtr list = prepare(
-      db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+  StatementPtr list = prepare(db,
+                              "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT "
+                              "LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
   while (sqlite3_step(list.get()) == SQLITE_ROW) {
     tables.push_back({.name = reinterpret_cast<const char*>(sqlite3_column_text(list.get(), 0))});
   }
@@ -154,16 +162,20 @@ void compare_tables(const std::string& part, const std::vector<TableStats>& expe
     } else {
       const TableStats& got = *it->second;
       check.ok = got.rows == want.rows && got.key_checksum == want.key_checksum;
-      check.detail = check.ok ? fmt::format("{} rows, key checksum {}", got.rows, got.key_checksum)
-                              : fmt::format("expected {} rows (checksum {}), restored {} rows (checksum {})",
-                                            want.rows, want.key_checksum, got.rows, got.key_checksum);
+      check.detail =
+          check.ok ? fmt::format("{} rows, key checksum {}", got.rows, got.key_checksum)
+                   : fmt::format("expected {} rows (checksum {}), restored {} rows (checksum {})",
+                                 want.rows, want.key_checksum, got.rows, got.key_checksum);
       found.erase(it);
     }
     checks.push_back(std::move(check));
   }
   for (const auto& [name, table] : found) {
-    checks.push_back({.target = part, .name = "table " + name, .ok = false,
-                      .detail = fmt::format("in the restored copy ({} rows) but not in the manifest", table->rows)});
+    checks.push_back({.target = part,
+                      .name = "table " + name,
+                      .ok = false,
+                      .detail = fmt::format(
+                          "in the restored copy ({} rows) but not in the manifest", table->rows)});
   }
 }
 

@@ -1,8 +1,8 @@
 // The archiver killed (SIGKILL) at random moments, 20 times, then run to the end: every row is
 // in the source or in the archive, exactly once. Built twice: PostgreSQL and SQLite sources.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -78,7 +78,8 @@ Outcome kill_and_resume(const std::vector<std::string>& args) {
   auto [pid, out] = spawn(true);
   char buffer[512];
   ssize_t n;
-  while ((n = ::read(out, buffer, sizeof buffer)) > 0) outcome.last.append(buffer, static_cast<std::size_t>(n));
+  while ((n = ::read(out, buffer, sizeof buffer)) > 0)
+    outcome.last.append(buffer, static_cast<std::size_t>(n));
   ::close(out);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -93,7 +94,8 @@ struct SUITE(ArchiveCrash) : ::testing::Test {
   Database db = Database::open(uri);
   const std::string where = "id % 10 <> 0";  // nine rows in ten go
   const std::string archive_ddl =
-      "CREATE TABLE {} (id BIGINT NOT NULL, user_id BIGINT NOT NULL, status TEXT NOT NULL, total NUMERIC NOT NULL, "
+      "CREATE TABLE {} (id BIGINT NOT NULL, user_id BIGINT NOT NULL, status TEXT NOT NULL, total "
+      "NUMERIC NOT NULL, "
       "created_at TIMESTAMP NOT NULL)";  // no key: a duplicate would be visible
 
   std::string make_uri() {
@@ -117,7 +119,8 @@ struct SUITE(ArchiveCrash) : ::testing::Test {
     all.insert(archived.begin(), archived.end());
     std::set<std::int64_t> distinct(all.begin(), all.end());
     EXPECT_EQ(all.size(), static_cast<std::size_t>(kRows)) << "rows lost or duplicated";
-    EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kRows)) << "a row is in both places or twice";
+    EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kRows))
+        << "a row is in both places or twice";
     EXPECT_EQ(archived.size(), static_cast<std::size_t>(kRows - kRows / 10));
     for (auto id : source) EXPECT_EQ(id % 10, 0) << "row " << id << " should have been archived";
   }
@@ -139,7 +142,8 @@ TEST_F(SUITE(ArchiveCrash), AnotherDatabaseSurvivesTwentyKills) {
   }
   Database target = Database::open(target_uri);
   target.execute(fmt::format(fmt::runtime(archive_ddl), "orders"));
-  const Outcome o = kill_and_resume({uri, "orders", where, "20", "10", "database", target_uri, "orders"});
+  const Outcome o =
+      kill_and_resume({uri, "orders", where, "20", "10", "database", target_uri, "orders"});
   EXPECT_GE(o.killed, kKills * 3 / 4);
   expect_nothing_lost_or_doubled(ids(target, "orders"));
   target.close();
@@ -153,7 +157,8 @@ TEST_F(SUITE(ArchiveCrash), CompressedFileSurvivesTwentyKills) {
   gzFile f = gzopen(file.c_str(), "rb");
   ASSERT_NE(f, nullptr);
   char line[4096];
-  while (gzgets(f, line, sizeof line) != nullptr) archived.push_back(nlohmann::json::parse(line).at("id"));
+  while (gzgets(f, line, sizeof line) != nullptr)
+    archived.push_back(nlohmann::json::parse(line).at("id"));
   gzclose(f);
   expect_nothing_lost_or_doubled(archived);
 }

@@ -38,16 +38,17 @@ TEST(ArchiveLag, PausesWhileAReplicaIsBehindAndResumesWhenItCatchesUp) {
   std::atomic<std::uint64_t> rows{0};
   std::atomic<bool> paused{false};
   std::uint64_t max_lag_seen = 0;
-  ArchiveSettings s{.table = "orders",
-                    .where = "true",
-                    .batch_size = 50,
-                    .lag = {.replicas = {pg_replica_uri(1)}, .max_bytes = 64 * 1024, .check_interval = 50ms},
-                    .progress = [&](const ArchiveProgress& p) {
-                      std::lock_guard lock(mutex);
-                      rows = p.rows;
-                      paused = p.paused;
-                      max_lag_seen = std::max(max_lag_seen, p.lag_bytes);
-                    }};
+  ArchiveSettings s{
+      .table = "orders",
+      .where = "true",
+      .batch_size = 50,
+      .lag = {.replicas = {pg_replica_uri(1)}, .max_bytes = 64 * 1024, .check_interval = 50ms},
+      .progress = [&](const ArchiveProgress& p) {
+        std::lock_guard lock(mutex);
+        rows = p.rows;
+        paused = p.paused;
+        max_lag_seen = std::max(max_lag_seen, p.lag_bytes);
+      }};
   auto pause = std::make_unique<ReplayPause>();
   auto run = std::async(std::launch::async, [&] { return Archiver(db, s).run(); });
 

@@ -1,5 +1,6 @@
 // A stand-alone archiver process for the crash tests: they SIGKILL it at random moments.
-//   archive_runner SOURCE_URI TABLE WHERE BATCH PAUSE_MS (table NAME | database URI NAME | file PATH)
+//   archive_runner SOURCE_URI TABLE WHERE BATCH PAUSE_MS (table NAME | database URI NAME | file
+//   PATH)
 // Prints the report's rows, recovered and uncopied counts; exit 1 on an error.
 #include <cstdio>
 #include <cstdlib>
@@ -9,7 +10,9 @@
 
 int main(int argc, char** argv) {
   if (argc < 8) {
-    std::fprintf(stderr, "usage: archive_runner SOURCE TABLE WHERE BATCH PAUSE_MS table|database|file ARGS...\n");
+    std::fprintf(
+        stderr,
+        "usage: archive_runner SOURCE TABLE WHERE BATCH PAUSE_MS table|database|file ARGS...\n");
     return 2;
   }
   try {
@@ -31,7 +34,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     const nexdb::ArchiveReport report = nexdb::Archiver(nexdb::Database::open(argv[1]), s).run();
-    std::printf("rows=%llu recovered=%llu uncopied=%llu\n", static_cast<unsigned long long>(report.rows),
+    std::printf("rows=%llu recovered=%llu uncopied=%llu\n",
+                static_cast<unsigned long long>(report.rows),
                 static_cast<unsigned long long>(report.recovered_rows),
                 static_cast<unsigned long long>(report.uncopied_rows));
     return 0;

@@ -47,7 +47,9 @@ struct SUITE(Archive) : ::testing::Test {
   void SetUp() override {
     seed(db, 10, 1000);
     all_ids = ids("orders");
-    for (Row r : db.execute(kPostgres ? "SELECT id FROM orders WHERE created_at < $1" : "SELECT id FROM orders WHERE created_at < ?", cutoff)) {
+    for (Row r : db.execute(kPostgres ? "SELECT id FROM orders WHERE created_at < $1"
+                                      : "SELECT id FROM orders WHERE created_at < ?",
+                            cutoff)) {
       old_ids.insert(r.get<std::int64_t>(0));
     }
     ASSERT_GT(old_ids.size(), 300u);
@@ -57,7 +59,8 @@ struct SUITE(Archive) : ::testing::Test {
 
   std::set<std::int64_t> ids(const std::string& table, Database* in = nullptr) {
     std::set<std::int64_t> out;
-    for (Row r : (in ? *in : db).execute("SELECT id FROM " + table)) out.insert(r.get<std::int64_t>(0));
+    for (Row r : (in ? *in : db).execute("SELECT id FROM " + table))
+      out.insert(r.get<std::int64_t>(0));
     return out;
   }
   ArchiveSettings settings() {
@@ -66,7 +69,8 @@ struct SUITE(Archive) : ::testing::Test {
 };
 
 TEST_F(SUITE(Archive), SameDatabaseMovesExactlyTheMatchingRows) {
-  const auto before = db.execute("SELECT id, user_id, status, total, created_at FROM orders ORDER BY id");
+  const auto before =
+      db.execute("SELECT id, user_id, status, total, created_at FROM orders ORDER BY id");
   const ArchiveReport report = Archiver(db, settings()).run();
   EXPECT_EQ(report.rows, old_ids.size());
   EXPECT_EQ(report.batches, (old_ids.size() + 63) / 64);
@@ -81,7 +85,8 @@ TEST_F(SUITE(Archive), SameDatabaseMovesExactlyTheMatchingRows) {
       "SELECT id, user_id, status, total, created_at FROM orders_archive ORDER BY id");
   ASSERT_EQ(after.size(), before.size());
   for (std::size_t i = 0; i < before.size(); ++i) {
-    for (std::size_t c = 0; c < 5; ++c) EXPECT_EQ(after[i][c], before[i][c]) << "row " << i << " column " << c;
+    for (std::size_t c = 0; c < 5; ++c)
+      EXPECT_EQ(after[i][c], before[i][c]) << "row " << i << " column " << c;
   }
 }
 
@@ -113,7 +118,8 @@ TEST_F(SUITE(Archive), ToAnotherDatabaseCopiesVerifiesThenDeletes) {
   EXPECT_EQ(checkpoint[0].get<std::string>(0), "finished");
   EXPECT_EQ(checkpoint[0].get<std::int64_t>(1), static_cast<std::int64_t>(old_ids.size()));
   // Totals survive the trip (numeric text on PostgreSQL, a number on SQLite).
-  const auto sum_archived = target.execute("SELECT sum(CAST(total AS REAL)) FROM orders").scalar<double>();
+  const auto sum_archived =
+      target.execute("SELECT sum(CAST(total AS REAL)) FROM orders").scalar<double>();
   EXPECT_GT(sum_archived, 0.0);
   target.close();
 }
@@ -205,16 +211,20 @@ struct SUITE(InterruptedBatch) : SUITE(Archive) {
     std::advance(it, 40);
     for (int i = 0; i < 20; ++i, ++it) batch.push_back(*it);
     for (auto id : batch) {
-      const Rows row = db.execute(kPostgres ? "SELECT id, user_id, status, total, created_at FROM orders WHERE id = $1"
-                                            : "SELECT id, user_id, status, total, created_at FROM orders WHERE id = ?",
-                                  id);
-      target->execute("INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, ?, ?, ?, ?)", row[0][0],
-                      row[0][1], row[0][2], row[0][3], row[0][4]);
+      const Rows row = db.execute(
+          kPostgres ? "SELECT id, user_id, status, total, created_at FROM orders WHERE id = $1"
+                    : "SELECT id, user_id, status, total, created_at FROM orders WHERE id = ?",
+          id);
+      target->execute(
+          "INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, ?, ?, ?, ?)",
+          row[0][0], row[0][1], row[0][2], row[0][3], row[0][4]);
     }
     target->execute(
-        "UPDATE nexdb_archive_checkpoint SET state = 'copied', previous_key = last_key, last_key = ?, "
+        "UPDATE nexdb_archive_checkpoint SET state = 'copied', previous_key = last_key, last_key = "
+        "?, "
         "pending_first = ?, pending_last = ?, pending_rows = 20 WHERE job = 'interrupted'",
-        fmt::format("i:{}", batch.back()), fmt::format("i:{}", batch.front()), fmt::format("i:{}", batch.back()));
+        fmt::format("i:{}", batch.back()), fmt::format("i:{}", batch.front()),
+        fmt::format("i:{}", batch.back()));
   }
   ArchiveReport resume() {
     ArchiveSettings s = settings();
@@ -246,7 +256,9 @@ TEST_F(SUITE(InterruptedBatch), RowsStillInTheSourceAreTakenBackOutOfTheArchive)
 
 TEST_F(SUITE(InterruptedBatch), RowsAlreadyDeletedCountAsMoved) {
   interrupt();
-  for (auto id : batch) db.execute(kPostgres ? "DELETE FROM orders WHERE id = $1" : "DELETE FROM orders WHERE id = ?", id);
+  for (auto id : batch)
+    db.execute(kPostgres ? "DELETE FROM orders WHERE id = $1" : "DELETE FROM orders WHERE id = ?",
+               id);
   const ArchiveReport report = resume();  // the source's delete committed, the checkpoint did not
   EXPECT_EQ(report.recovered_rows, 20u);
   EXPECT_EQ(report.uncopied_rows, 0u);
@@ -264,19 +276,25 @@ TEST_F(SUITE(Archive), BytesAFileGainedAfterItsLastCheckpointAreCutOff) {
   const ArchiveReport report = Archiver(db, s).run();
   EXPECT_TRUE(report.resumed);
   std::set<std::int64_t> archived;
-  for (const std::string& line : gz_lines(s.to.file)) archived.insert(nlohmann::json::parse(line).at("id").get<std::int64_t>());
+  for (const std::string& line : gz_lines(s.to.file))
+    archived.insert(nlohmann::json::parse(line).at("id").get<std::int64_t>());
   EXPECT_EQ(archived, old_ids);
 }
 
 TEST_F(SUITE(Archive), BadRequestsAreClearErrorsAndMoveNothing) {
   EXPECT_THROW(Archiver(db, {.table = "orders", .where = ""}), ConfigError);
   EXPECT_THROW(Archiver(db, {.table = "orders", .where = "true", .batch_size = 0}), ConfigError);
-  EXPECT_THROW(Archiver(db, {.table = "orders", .where = "true", .to = {.file = dir.path() + "/x.parquet"}}).run(),
-               ConfigError);
+  EXPECT_THROW(
+      Archiver(db, {.table = "orders", .where = "true", .to = {.file = dir.path() + "/x.parquet"}})
+          .run(),
+      ConfigError);
   EXPECT_THROW(Archiver(db, {.table = "no_such_table", .where = "true"}).run(), ArchiveError);
-  EXPECT_THROW(Archiver(db, {.table = "orders", .where = "true", .key = "status"}).run(), ArchiveError);
+  EXPECT_THROW(Archiver(db, {.table = "orders", .where = "true", .key = "status"}).run(),
+               ArchiveError);
   db.execute("CREATE TABLE narrow_archive (id BIGINT PRIMARY KEY)");
-  EXPECT_THROW(Archiver(db, {.table = "orders", .where = "true", .to = {.table = "narrow_archive"}}).run(), ArchiveError);
+  EXPECT_THROW(
+      Archiver(db, {.table = "orders", .where = "true", .to = {.table = "narrow_archive"}}).run(),
+      ArchiveError);
   EXPECT_THROW(Archiver(db, {.table = "orders", .where = "no_such_column > 1"}).run(), SqlError);
   EXPECT_EQ(ids("orders"), all_ids);
 }

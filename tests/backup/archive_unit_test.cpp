@@ -26,7 +26,8 @@ TEST(ArchiveNames, TablesAreValidatedAndQuoted) {
 
 TEST(ArchiveKeys, RoundTripThroughTheCheckpoint) {
   const Timestamp ts = *parse_timestamp("2025-03-04 05:06:07.123456+00");
-  for (const Value& v : {Value(std::int64_t{-42}), Value("a:b:c"), Value(ts), Value(2.5), Value(std::string(300, 'k'))}) {
+  for (const Value& v : {Value(std::int64_t{-42}), Value("a:b:c"), Value(ts), Value(2.5),
+                         Value(std::string(300, 'k'))}) {
     EXPECT_EQ(decode_key(encode_key(v)), v) << encode_key(v);
   }
   EXPECT_THROW(encode_key(Value(Bytes{std::byte{1}})), ArchiveError);
@@ -45,7 +46,7 @@ TEST(ArchiveText, IsExactAndNeverTruncated) {
 
 Rows sample_rows() {
   return Rows({"id", "note", "at"},
-              {Value(1), Value("plain"), Value(),                                    //
+              {Value(1), Value("plain"), Value(),                               //
                Value(2), Value("comma, \"quote\"\nline"), Value(Timestamp{})},  //
               2);
 }
@@ -54,11 +55,13 @@ TEST(ArchiveFile, EncodesCsvAsRfc4180AndJsonLinesWithTypes) {
   TempDir dir;
   const FileSink csv(dir.path() + "/a.csv");
   EXPECT_EQ(csv.encode(sample_rows(), true),
-            "id,note,at\r\n1,plain,\r\n2,\"comma, \"\"quote\"\"\nline\",1970-01-01 00:00:00.000000+00\r\n");
+            "id,note,at\r\n1,plain,\r\n2,\"comma, \"\"quote\"\"\nline\",1970-01-01 "
+            "00:00:00.000000+00\r\n");
   const FileSink jsonl(dir.path() + "/a.jsonl");
   EXPECT_EQ(jsonl.encode(sample_rows(), true),
             "{\"id\":1,\"note\":\"plain\",\"at\":null}\n"
-            "{\"id\":2,\"note\":\"comma, \\\"quote\\\"\\nline\",\"at\":\"1970-01-01 00:00:00.000000+00\"}\n");
+            "{\"id\":2,\"note\":\"comma, \\\"quote\\\"\\nline\",\"at\":\"1970-01-01 "
+            "00:00:00.000000+00\"}\n");
   EXPECT_THROW(FileSink(dir.path() + "/a.xlsx"), ConfigError);
 }
 

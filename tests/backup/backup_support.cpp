@@ -20,7 +20,8 @@ std::string unique_pg_database_name() {
 void drop_pg_database(const std::string& name) {
   try {
     auto admin = connect(pg_primary_uri());
-    admin->execute_script(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(name)));
+    admin->execute_script(
+        fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(name)));
   } catch (...) {
     // The server may be gone at the end of a failing run; its data is throwaway.
   }
@@ -40,24 +41,31 @@ void seed(Database& db, int users, int orders) {
   migrations.version("1.0.0", "users and orders", [pg](Transaction& tx) {
     tx.connection().execute_script(
         pg ? "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL UNIQUE);"
-             "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id), "
+             "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES "
+             "users(id), "
              "status TEXT NOT NULL, total NUMERIC(12,2) NOT NULL, created_at TIMESTAMPTZ NOT NULL)"
            : "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);"
-             "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), "
+             "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES "
+             "users(id), "
              "status TEXT NOT NULL, total NUMERIC NOT NULL, created_at TIMESTAMP NOT NULL)");
   });
   migrations.migrate();
   db.transaction([&](Transaction& tx) {
     for (int i = 1; i <= users; ++i) {
-      tx.execute(pg ? "INSERT INTO users (id, email) VALUES ($1, $2)" : "INSERT INTO users (id, email) VALUES (?, ?)",
+      tx.execute(pg ? "INSERT INTO users (id, email) VALUES ($1, $2)"
+                    : "INSERT INTO users (id, email) VALUES (?, ?)",
                  i, fmt::format("user{}@example.com", i));
     }
     const auto base = std::chrono::sys_days(std::chrono::year(2024) / 1 / 1);
     for (int i = 1; i <= orders; ++i) {
-      const Timestamp at = std::chrono::time_point_cast<std::chrono::microseconds>(base + std::chrono::hours(24 * 365 * 2 * i / orders));
-      tx.execute(pg ? "INSERT INTO orders (id, user_id, status, total, created_at) VALUES ($1, $2, $3, $4, $5)"
-                    : "INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, ?, ?, ?, ?)",
-                 i, 1 + i % users, i % 3 == 0 ? "shipped" : "new", fmt::format("{}.{:02d}", i, i % 100), at);
+      const Timestamp at = std::chrono::time_point_cast<std::chrono::microseconds>(
+          base + std::chrono::hours(24 * 365 * 2 * i / orders));
+      tx.execute(
+          pg ? "INSERT INTO orders (id, user_id, status, total, created_at) VALUES ($1, $2, $3, "
+               "$4, $5)"
+             : "INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, ?, ?, ?, ?)",
+          i, 1 + i % users, i % 3 == 0 ? "shipped" : "new", fmt::format("{}.{:02d}", i, i % 100),
+          at);
     }
   });
 }

@@ -21,9 +21,10 @@ using namespace backup_detail;
 
 TEST(BackupProcess, CapturesOutputExitCodeAndStderrLines) {
   std::vector<std::string> lines;
-  const CommandResult r = run({.args = {"/bin/sh", "-c", "echo out; printf 'one\\rtwo\\n' >&2; echo \"$NEXDB_X\"; exit 3"},
-                               .env = {{"NEXDB_X", "from env"}},
-                               .on_stderr_line = [&](std::string_view l) { lines.emplace_back(l); }});
+  const CommandResult r = run(
+      {.args = {"/bin/sh", "-c", "echo out; printf 'one\\rtwo\\n' >&2; echo \"$NEXDB_X\"; exit 3"},
+       .env = {{"NEXDB_X", "from env"}},
+       .on_stderr_line = [&](std::string_view l) { lines.emplace_back(l); }});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "out\nfrom env\n");
   EXPECT_EQ(lines, (std::vector<std::string>{"one", "two"}));
@@ -47,7 +48,8 @@ TEST(BackupProcess, SendsStdoutToAFile) {
 }
 
 TEST(BackupConnInfo, KeepsThePasswordOutOfTheArguments) {
-  const PgConnInfo info = parse_conninfo("postgresql://app:s3cr%27et@db.example:6432/orders?sslmode=require");
+  const PgConnInfo info =
+      parse_conninfo("postgresql://app:s3cr%27et@db.example:6432/orders?sslmode=require");
   EXPECT_EQ(info.password, "s3cr'et");
   EXPECT_EQ(info.dbname, "orders");
   EXPECT_EQ(info.user, "app");
@@ -68,19 +70,25 @@ TEST(BackupConnInfo, KeepsThePasswordOutOfTheArguments) {
 }
 
 BackupInfo sample_info() {
-  BackupInfo info{.id = "20261125-101500-123-logical", .kind = BackupKind::logical, .label = "before upgrade"};
+  BackupInfo info{
+      .id = "20261125-101500-123-logical", .kind = BackupKind::logical, .label = "before upgrade"};
   info.started_at = *parse_timestamp("2026-11-25 10:15:00.123+00");
   info.finished_at = *parse_timestamp("2026-11-25 10:16:00+00");
-  info.parts.push_back({.name = "shard-0",
-                        .source = "127.0.0.1:5432/app",
-                        .server_version = "15.8",
-                        .schema_version = "1.1.0",
-                        .files = {{.path = "database.dump", .size = 1234, .checksum = std::string(32, 'a')}},
-                        .tables = {{.schema = "public", .name = "orders", .rows = 42, .key_columns = {"id"},
-                                    .key_checksum = "-123"}},
-                        .size = 1234,
-                        .start_lsn = "0/3000060"});
-  info.parts.push_back({.name = "shard-1", .dialect = Dialect::postgres, .schema_version = std::nullopt});
+  info.parts.push_back(
+      {.name = "shard-0",
+       .source = "127.0.0.1:5432/app",
+       .server_version = "15.8",
+       .schema_version = "1.1.0",
+       .files = {{.path = "database.dump", .size = 1234, .checksum = std::string(32, 'a')}},
+       .tables = {{.schema = "public",
+                   .name = "orders",
+                   .rows = 42,
+                   .key_columns = {"id"},
+                   .key_checksum = "-123"}},
+       .size = 1234,
+       .start_lsn = "0/3000060"});
+  info.parts.push_back(
+      {.name = "shard-1", .dialect = Dialect::postgres, .schema_version = std::nullopt});
   info.size = 1234;
   return info;
 }
@@ -127,7 +135,8 @@ TEST(BackupRetention, KeepsByCountAndAgeAndClearsOldUnfinishedBackups) {
   const Timestamp now = now_utc();
   std::vector<std::string> ids;
   for (int days_ago : {30, 10, 2, 0}) {
-    BackupInfo info{.kind = BackupKind::sqlite, .started_at = now - std::chrono::hours(24 * days_ago)};
+    BackupInfo info{.kind = BackupKind::sqlite,
+                    .started_at = now - std::chrono::hours(24 * days_ago)};
     info.finished_at = info.started_at;
     info.id = repository.new_id(info.kind, info.started_at);
     repository.commit(repository.begin(info.id), info);
@@ -138,7 +147,8 @@ TEST(BackupRetention, KeepsByCountAndAgeAndClearsOldUnfinishedBackups) {
   const fs::path running = repository.begin("running");
 
   BackupManager manager({.repository = dir.path()});
-  const PruneReport report = manager.prune(RetentionPolicy{.keep_last = 1, .keep_for = std::chrono::hours(24 * 7)});
+  const PruneReport report =
+      manager.prune(RetentionPolicy{.keep_last = 1, .keep_for = std::chrono::hours(24 * 7)});
   EXPECT_EQ(report.kept, (std::vector<std::string>{ids[3], ids[2]}));
   EXPECT_EQ(report.removed, (std::vector<std::string>{ids[1], ids[0], stale.filename().string()}));
   EXPECT_FALSE(fs::exists(stale));

@@ -48,11 +48,13 @@ TEST_F(PostgresBackup, LogicalBackupVerifiesInAScratchInstanceAndRestoresIdentic
   const VerifyReport report = backups.verify(taken.id);
   EXPECT_TRUE(report.ok) << report.failures();
   bool compared_orders = false;
-  for (const VerifyCheck& c : report.checks) compared_orders = compared_orders || (c.name == "table public.orders" && c.ok);
+  for (const VerifyCheck& c : report.checks)
+    compared_orders = compared_orders || (c.name == "table public.orders" && c.ok);
   EXPECT_TRUE(compared_orders);
 
   const std::string target_name = unique_pg_database_name();
-  const std::string target_uri = fmt::format("postgresql://nexdb@127.0.0.1:{}/{}", pg_base_port(), target_name);
+  const std::string target_uri =
+      fmt::format("postgresql://nexdb@127.0.0.1:{}/{}", pg_base_port(), target_name);
   backups.restore(taken.id, {.uri = target_uri});  // created, since it does not exist
   {
     Database restored = Database::open(target_uri);
@@ -73,7 +75,8 @@ TEST_F(PostgresBackup, ACorruptedDumpFailsVerification) {
   }
   const VerifyReport report = backups.verify(taken.id);
   EXPECT_FALSE(report.ok);
-  EXPECT_NE(report.failures().find("checksum database.dump"), std::string::npos) << report.failures();
+  EXPECT_NE(report.failures().find("checksum database.dump"), std::string::npos)
+      << report.failures();
 }
 
 TEST_F(PostgresBackup, RestoreRefusesANonEmptyDatabaseUnlessForced) {

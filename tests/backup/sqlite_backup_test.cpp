@@ -106,8 +106,9 @@ TEST_F(SqliteBackup, ABackupTakenWhileTheAppWritesIsOneConsistentSnapshot) {
   std::thread writer([&] {
     Database app = Database::open(source_uri);
     for (int id = 1000; !stop; ++id) {
-      app.execute("INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, 1, 'new', 1, ?)", id,
-                  Timestamp{});
+      app.execute(
+          "INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, 1, 'new', 1, ?)",
+          id, Timestamp{});
       ++written;
     }
   });
@@ -144,12 +145,14 @@ TEST_F(SqliteBackup, BadRequestsAreTypedErrors) {
   EXPECT_THROW(backups.get("no-such-backup"), BackupError);
   EXPECT_THROW(backups.get("../etc"), BackupError);
   EXPECT_THROW(backups.create({}), BackupError);
-  const std::vector<BackupTarget> twice{{.name = "a", .uri = source_uri}, {.name = "a", .uri = source_uri}};
+  const std::vector<BackupTarget> twice{{.name = "a", .uri = source_uri},
+                                        {.name = "a", .uri = source_uri}};
   EXPECT_THROW(backups.create(twice), BackupError);
   const std::vector<BackupTarget> bad_name{{.name = "../x", .uri = source_uri}};
   EXPECT_THROW(backups.create(bad_name), BackupError);
   EXPECT_THROW(backups.create(targets, {.kind = BackupKind::logical}), BackupError);
-  const std::vector<BackupTarget> missing{{.name = "x", .uri = "sqlite:" + dir.path() + "/missing.db"}};
+  const std::vector<BackupTarget> missing{
+      {.name = "x", .uri = "sqlite:" + dir.path() + "/missing.db"}};
   EXPECT_THROW(backups.create(missing), BackupError);
   EXPECT_TRUE(backups.list().empty());  // failed backups leave nothing behind
 }

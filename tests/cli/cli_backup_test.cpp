@@ -17,7 +17,9 @@ using Json = nlohmann::json;
 
 struct CliBackup : ::testing::Test {
   TempDir dir;
-  void SetUp() override { ASSERT_EQ(run_cli("demo --users 20 --orders 9000", dir.path()).exit_code, 0); }
+  void SetUp() override {
+    ASSERT_EQ(run_cli("demo --users 20 --orders 9000", dir.path()).exit_code, 0);
+  }
   Json json(const std::string& args, int expected_exit = 0) {
     const auto r = run_cli("--format json " + args + " 2>/dev/null", dir.path());
     EXPECT_EQ(r.exit_code, expected_exit) << args << "\n" << r.output;
@@ -45,8 +47,10 @@ TEST_F(CliBackup, CreateListVerifyRestorePrune) {
   EXPECT_EQ(restored["part"], "default");
   auto conn = connect(target);
   EXPECT_EQ(conn->execute("SELECT count(*) FROM users").scalar<std::int64_t>(), 20);
-  EXPECT_EQ(run_cli("backup restore " + id + " --to " + target, dir.path()).exit_code, 1);  // not empty
-  EXPECT_EQ(run_cli("backup restore " + id + " --to " + target + " --force", dir.path()).exit_code, 0);
+  EXPECT_EQ(run_cli("backup restore " + id + " --to " + target, dir.path()).exit_code,
+            1);  // not empty
+  EXPECT_EQ(run_cli("backup restore " + id + " --to " + target + " --force", dir.path()).exit_code,
+            0);
 
   EXPECT_EQ(run_cli("backup prune", dir.path()).exit_code, 2);  // no rule given anywhere
   const Json pruned = json("backup prune --keep-last 1");
@@ -56,7 +60,8 @@ TEST_F(CliBackup, CreateListVerifyRestorePrune) {
 
 TEST_F(CliBackup, AFailedVerificationExitsWithOne) {
   const std::string id = json("backup create")["id"];
-  const fs::path file = fs::path(dir.path()) / "nexdb-data" / "backups" / id / "default" / "database.sqlite3";
+  const fs::path file =
+      fs::path(dir.path()) / "nexdb-data" / "backups" / id / "default" / "database.sqlite3";
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(2000);
@@ -83,7 +88,8 @@ TEST_F(CliBackup, ArchiveDryRunThenForRealThenToAFile) {
   EXPECT_EQ(conn->execute("SELECT count(*) FROM old_orders").scalar<std::int64_t>(), matching);
   EXPECT_EQ(conn->execute("SELECT count(*) FROM orders").scalar<std::int64_t>(), before - matching);
 
-  const Json to_file = json("archive --table orders --where \"created_at < '2026-02-10'\" --to old.jsonl");
+  const Json to_file =
+      json("archive --table orders --where \"created_at < '2026-02-10'\" --to old.jsonl");
   const auto lines = to_file[0]["rows"].get<std::int64_t>();
   EXPECT_GT(lines, 0);
   std::ifstream in(dir.path() + "/old.jsonl");
@@ -95,11 +101,13 @@ TEST_F(CliBackup, ArchiveDryRunThenForRealThenToAFile) {
 TEST_F(CliBackup, ArchiveUsageErrorsExitWithTwo) {
   EXPECT_EQ(run_cli("archive --table orders", dir.path()).exit_code, 2);  // no --where
   EXPECT_EQ(run_cli("archive --table orders --where true --to-table x", dir.path()).exit_code, 2);
-  EXPECT_EQ(run_cli("archive --table orders --where true --to out.parquet/", dir.path()).exit_code, 2);
+  EXPECT_EQ(run_cli("archive --table orders --where true --to out.parquet/", dir.path()).exit_code,
+            2);
   EXPECT_EQ(run_cli("archive --table orders --where true --batch-size 0", dir.path()).exit_code, 2);
   EXPECT_EQ(run_cli("archive --table no_such --where true", dir.path()).exit_code, 1);
   EXPECT_EQ(run_cli("backup create --kind incremental", dir.path()).exit_code, 2);
-  EXPECT_EQ(run_cli("backup create --kind logical", dir.path()).exit_code, 1);  // SQLite has no pg_dump backup
+  EXPECT_EQ(run_cli("backup create --kind logical", dir.path()).exit_code,
+            1);  // SQLite has no pg_dump backup
 }
 
 TEST_F(CliBackup, TheDemoBacksUpVerifiesAndArchives) {

@@ -15,8 +15,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 bool is_database_uri(std::string_view to) {
-  return to.starts_with("postgresql://") || to.starts_with("postgres://") || to.starts_with("sqlite:") ||
-         to.find('=') != std::string_view::npos;
+  return to.starts_with("postgresql://") || to.starts_with("postgres://") ||
+         to.starts_with("sqlite:") || to.find('=') != std::string_view::npos;
 }
 
 bool is_file(std::string_view to) {
@@ -29,7 +29,8 @@ bool is_file(std::string_view to) {
 /// --to: a database URI (table from --to-table), a file, or a table in the same database.
 ArchiveDestination destination_of(const ArchiveOptions& o) {
   if (is_database_uri(o.to)) return {.table = o.to_table, .database = Database::open(o.to)};
-  if (!o.to_table.empty()) throw UsageError("--to-table names the table in another database: give --to a URI too");
+  if (!o.to_table.empty())
+    throw UsageError("--to-table names the table in another database: give --to a URI too");
   if (is_file(o.to)) return {.file = o.to};
   return {.table = o.to};
 }
@@ -42,7 +43,8 @@ ArchiveSettings settings_of(const ArchiveOptions& o) {
           .batch_size = o.batch_size,
           .pause = std::chrono::milliseconds(o.sleep_ms),
           .lag = {.max_bytes = o.max_lag_bytes,
-                  .max_delay = std::chrono::milliseconds(static_cast<std::int64_t>(o.max_lag_seconds * 1000))},
+                  .max_delay = std::chrono::milliseconds(
+                      static_cast<std::int64_t>(o.max_lag_seconds * 1000))},
           .max_rows = o.max_rows,
           .count_first = !o.no_count,
           .dry_run = o.dry_run,
@@ -68,8 +70,8 @@ class ArchiveBar {
     if (p.rows < done_ || p.total != total_) finish();  // the next shard
     total_ = p.total;
     if (p.paused && !paused_) {
-      term_.line(fmt::format("\n    {} {} is {} bytes / {} ms behind; waiting", term_.cyan("paused:"), p.replica,
-                             p.lag_bytes, p.lag_delay.count()));
+      term_.line(fmt::format("\n    {} {} is {} bytes / {} ms behind; waiting",
+                             term_.cyan("paused:"), p.replica, p.lag_bytes, p.lag_delay.count()));
     }
     if (!p.paused && paused_) term_.line("    " + term_.green("resumed"));
     paused_ = p.paused;
@@ -115,17 +117,21 @@ void print_text(const Terminal& term, const std::string& cluster, const ArchiveS
   }
   const ArchiveReport& r = *o.report;
   if (r.dry_run) {
-    fmt::print("{} {}: {} rows match; each batch runs:\n", term.cyan("dry run"), cluster, r.matching);
+    fmt::print("{} {}: {} rows match; each batch runs:\n", term.cyan("dry run"), cluster,
+               r.matching);
     for (const auto& s : r.statements) fmt::print("    {}\n", s);
     return;
   }
-  fmt::print("{} {}: {} rows in {} batches, {:.0f} rows/s{}{}\n", term.green("ok"), cluster, r.rows, r.batches,
-             r.rows_per_second(), r.resumed ? " (resumed an interrupted run)" : "",
-             r.lag_pauses > 0 ? fmt::format(", paused {} time(s) for replica lag ({} ms)", r.lag_pauses, r.paused.count())
+  fmt::print("{} {}: {} rows in {} batches, {:.0f} rows/s{}{}\n", term.green("ok"), cluster, r.rows,
+             r.batches, r.rows_per_second(), r.resumed ? " (resumed an interrupted run)" : "",
+             r.lag_pauses > 0 ? fmt::format(", paused {} time(s) for replica lag ({} ms)",
+                                            r.lag_pauses, r.paused.count())
                               : "");
   if (r.recovered_rows + r.uncopied_rows > 0) {
-    fmt::print("    interrupted batch settled: {} rows counted as moved, {} taken back out of the archive\n",
-               r.recovered_rows, r.uncopied_rows);
+    fmt::print(
+        "    interrupted batch settled: {} rows counted as moved, {} taken back out of the "
+        "archive\n",
+        r.recovered_rows, r.uncopied_rows);
   }
 }
 
@@ -136,7 +142,9 @@ int run_archive(const GlobalOptions& global, const ArchiveOptions& options) {
   std::vector<ArchiveShard> shards;
   for (const ClusterConfig& cluster : config.clusters) {
     if (!options.cluster.empty() && cluster.name != options.cluster) continue;
-    shards.push_back({.name = cluster.name, .source = Database::open(config, cluster.name), .replicas = cluster.replicas});
+    shards.push_back({.name = cluster.name,
+                      .source = Database::open(config, cluster.name),
+                      .replicas = cluster.replicas});
   }
   if (shards.empty()) config.cluster(options.cluster);  // ConfigError listing the clusters
   ArchiveSettings settings = settings_of(options);

@@ -36,8 +36,9 @@ BackupSettings settings_of(const Config& config, const BackupOptions& options) {
   s.pg_bindir = config.backup.pg_bindir;
   s.jobs = static_cast<int>(config.backup.jobs);
   s.verify_server = config.backup.verify_server;
-  s.retention = {.keep_last = static_cast<std::size_t>(options.keep_last.value_or(config.backup.keep_last)),
-                 .keep_for = std::chrono::hours(24 * options.keep_days.value_or(config.backup.keep_days))};
+  s.retention = {
+      .keep_last = static_cast<std::size_t>(options.keep_last.value_or(config.backup.keep_last)),
+      .keep_for = std::chrono::hours(24 * options.keep_days.value_or(config.backup.keep_days))};
   s.history_table = config.migrations.table;
   return s;
 }
@@ -45,7 +46,8 @@ BackupSettings settings_of(const Config& config, const BackupOptions& options) {
 /// Progress bars for the phases of a backup, verification or restore (text mode, terminal only).
 class Progress {
  public:
-  explicit Progress(const GlobalOptions& global) : enabled_(global.format == Format::text && term_.interactive()) {}
+  explicit Progress(const GlobalOptions& global)
+      : enabled_(global.format == Format::text && term_.interactive()) {}
   ~Progress() { close(); }
   BackupProgressFn callback() {
     if (!enabled_) return {};
@@ -87,12 +89,15 @@ class Progress {
 Json part_json(const BackupPart& p) {
   Json tables = Json::array();
   for (const TableStats& t : p.tables) {
-    tables.push_back({{"table", t.schema.empty() ? t.name : t.schema + "." + t.name}, {"rows", t.rows}});
+    tables.push_back(
+        {{"table", t.schema.empty() ? t.name : t.schema + "." + t.name}, {"rows", t.rows}});
   }
-  return {{"name", p.name},         {"source", p.source},
+  return {{"name", p.name},
+          {"source", p.source},
           {"server_version", p.server_version},
           {"schema_version", p.schema_version.value_or("")},
-          {"size", p.size},         {"tables", tables}};
+          {"size", p.size},
+          {"tables", tables}};
 }
 
 Json info_json(const BackupInfo& b) {
@@ -100,7 +105,8 @@ Json info_json(const BackupInfo& b) {
   for (const BackupPart& p : b.parts) parts.push_back(part_json(p));
   Json verified = nullptr;
   if (b.last_verified) {
-    verified = {{"at", format_timestamp(b.last_verified->at)}, {"ok", b.last_verified->ok},
+    verified = {{"at", format_timestamp(b.last_verified->at)},
+                {"ok", b.last_verified->ok},
                 {"summary", b.last_verified->summary}};
   }
   return {{"id", b.id},
@@ -114,7 +120,8 @@ Json info_json(const BackupInfo& b) {
           {"last_verified", verified}};
 }
 
-int create(const GlobalOptions& global, const Config& config, BackupManager& manager, const BackupOptions& o) {
+int create(const GlobalOptions& global, const Config& config, BackupManager& manager,
+           const BackupOptions& o) {
   const Terminal term;
   CreateOptions options{.label = o.label};
   if (!o.kind.empty()) options.kind = backup_kind_from_string(o.kind);
@@ -127,13 +134,15 @@ int create(const GlobalOptions& global, const Config& config, BackupManager& man
     return 0;
   }
   const auto seconds = std::chrono::duration<double>(b.finished_at - b.started_at).count();
-  fmt::print("{} backup {} ({}): {} part(s), {} in {:.1f} s\n", term.green("ok"), term.bold(b.id), to_string(b.kind),
-             b.parts.size(), human_size(b.size), seconds);
+  fmt::print("{} backup {} ({}): {} part(s), {} in {:.1f} s\n", term.green("ok"), term.bold(b.id),
+             to_string(b.kind), b.parts.size(), human_size(b.size), seconds);
   for (const BackupPart& p : b.parts) {
-    fmt::print("    {}: {}, server {}, schema {}, {} tables, {}\n", p.name, p.source, p.server_version,
-               p.schema_version.value_or("none"), p.tables.size(), human_size(p.size));
+    fmt::print("    {}: {}, server {}, schema {}, {} tables, {}\n", p.name, p.source,
+               p.server_version, p.schema_version.value_or("none"), p.tables.size(),
+               human_size(p.size));
   }
-  fmt::print("    in {}; a backup never restored is not trusted: nexdb backup verify {}\n", b.directory.string(), b.id);
+  fmt::print("    in {}; a backup never restored is not trusted: nexdb backup verify {}\n",
+             b.directory.string(), b.id);
   return 0;
 }
 
@@ -155,7 +164,8 @@ int list(const GlobalOptions& global, BackupManager& manager) {
     }
     std::string parts;
     for (const BackupPart& p : b.parts) parts += (parts.empty() ? "" : ",") + p.name;
-    rows.push_back({b.id, std::string(to_string(b.kind)), parts, human_size(b.size), when(b.started_at), verified, b.label});
+    rows.push_back({b.id, std::string(to_string(b.kind)), parts, human_size(b.size),
+                    when(b.started_at), verified, b.label});
   }
   if (rows.empty()) {
     fmt::print("no backups in {}\n", manager.settings().repository.string());
@@ -174,27 +184,34 @@ int verify(const GlobalOptions& global, BackupManager& manager, const BackupOpti
     for (const VerifyCheck& c : r.checks) {
       checks.push_back({{"part", c.target}, {"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
     }
-    fmt::print("{}\n", Json{{"id", r.id}, {"ok", r.ok}, {"duration_ms", r.duration.count()}, {"checks", checks}}.dump(2));
+    fmt::print(
+        "{}\n",
+        Json{{"id", r.id}, {"ok", r.ok}, {"duration_ms", r.duration.count()}, {"checks", checks}}
+            .dump(2));
     return r.ok ? 0 : 1;
   }
   std::vector<std::vector<std::string>> rows;
   for (const VerifyCheck& c : r.checks) {
-    const std::string detail = c.detail.size() > 90 && c.ok ? c.detail.substr(0, 87) + "..." : c.detail;
+    const std::string detail =
+        c.detail.size() > 90 && c.ok ? c.detail.substr(0, 87) + "..." : c.detail;
     rows.push_back({c.target, c.name, c.ok ? term.green("ok") : term.red("FAILED"), detail});
   }
   term.table({"part", "check", "result", "detail"}, rows);
   const double seconds = static_cast<double>(r.duration.count()) / 1000.0;
   if (r.ok) {
-    fmt::print("{} backup {} restored and checked ({} checks) in {:.1f} s\n", term.green("ok"), r.id, r.checks.size(),
-               seconds);
+    fmt::print("{} backup {} restored and checked ({} checks) in {:.1f} s\n", term.green("ok"),
+               r.id, r.checks.size(), seconds);
   } else {
-    fmt::print(stderr, "{} backup {} failed verification:\n{}\n", term.red("FAILED"), r.id, r.failures());
+    fmt::print(stderr, "{} backup {} failed verification:\n{}\n", term.red("FAILED"), r.id,
+               r.failures());
   }
   return r.ok ? 0 : 1;
 }
 
 int restore(const GlobalOptions& global, BackupManager& manager, const BackupOptions& o) {
-  if (o.to.empty()) throw UsageError("backup restore needs --to: a database URI, or a data directory for a physical backup");
+  if (o.to.empty())
+    throw UsageError(
+        "backup restore needs --to: a database URI, or a data directory for a physical backup");
   const BackupInfo b = manager.get(o.id);
   RestoreTarget target{.part = o.part, .force = o.force, .no_owner = o.no_owner};
   if (b.kind == BackupKind::physical) {
@@ -207,10 +224,13 @@ int restore(const GlobalOptions& global, BackupManager& manager, const BackupOpt
   manager.restore(b.id, target);
   const std::string part = b.part(o.part).name;
   if (global.format == Format::json) {
-    fmt::print("{}\n", Json{{"id", b.id}, {"part", part}, {"restored_into", redact_password(o.to)}}.dump(2));
+    fmt::print(
+        "{}\n",
+        Json{{"id", b.id}, {"part", part}, {"restored_into", redact_password(o.to)}}.dump(2));
   } else {
     const Terminal term;
-    fmt::print("{} restored part {} of backup {} into {}\n", term.green("ok"), part, b.id, redact_password(o.to));
+    fmt::print("{} restored part {} of backup {} into {}\n", term.green("ok"), part, b.id,
+               redact_password(o.to));
     if (b.kind == BackupKind::physical) fmt::print("    start it with: pg_ctl -D {} start\n", o.to);
   }
   return 0;
@@ -220,17 +240,20 @@ int prune(const GlobalOptions& global, BackupManager& manager, const BackupOptio
   const RetentionPolicy policy = manager.settings().retention;
   if (!policy.enabled()) {
     throw ConfigError(
-        "no retention rule: pass --keep-last N and/or --keep-days D, or set [backup] keep_last / keep_days");
+        "no retention rule: pass --keep-last N and/or --keep-days D, or set [backup] keep_last / "
+        "keep_days");
   }
   const PruneReport r = manager.prune(policy, o.dry_run);
   if (global.format == Format::json) {
-    fmt::print("{}\n", Json{{"dry_run", r.dry_run}, {"removed", r.removed}, {"kept", r.kept}}.dump(2));
+    fmt::print("{}\n",
+               Json{{"dry_run", r.dry_run}, {"removed", r.removed}, {"kept", r.kept}}.dump(2));
     return 0;
   }
   const Terminal term;
-  for (const auto& id : r.removed) fmt::print("{} {}\n", o.dry_run ? term.cyan("would remove") : term.red("removed"), id);
-  fmt::print("{} backup(s) kept (newest {}, younger than {} days)\n", r.kept.size(), policy.keep_last,
-             policy.keep_for.count() / 24);
+  for (const auto& id : r.removed)
+    fmt::print("{} {}\n", o.dry_run ? term.cyan("would remove") : term.red("removed"), id);
+  fmt::print("{} backup(s) kept (newest {}, younger than {} days)\n", r.kept.size(),
+             policy.keep_last, policy.keep_for.count() / 24);
   return 0;
 }
 

@@ -16,9 +16,9 @@ struct BackupOptions {
   std::string cluster{};     // create: only this cluster (default every cluster)
   std::string kind{};        // create --kind logical|physical|sqlite
   std::string label{};
-  std::string id{};          // verify / restore ID ("latest" by default for verify)
-  std::string to{};          // restore --to URI or data directory
-  std::string part{};        // restore --part
+  std::string id{};    // verify / restore ID ("latest" by default for verify)
+  std::string to{};    // restore --to URI or data directory
+  std::string part{};  // restore --part
   bool force = false;
   bool no_owner = false;
   std::optional<std::int64_t> keep_last{};
@@ -31,7 +31,7 @@ int run_backup(const GlobalOptions& global, const BackupOptions& options);
 struct ArchiveOptions {
   std::string table{};
   std::string where{};
-  std::string to{};        // table name, database URI, or file (.csv/.jsonl[.gz]); empty: <table>_archive
+  std::string to{};  // table name, database URI, or file (.csv/.jsonl[.gz]); empty: <table>_archive
   std::string to_table{};  // the table in another database
   std::string key{};
   std::size_t batch_size = 1000;
