@@ -54,13 +54,7 @@ class DatabaseMover final : public Mover {
     if (rows.empty()) return {.rows = 0, .exhausted = true};
     const std::vector<Value> keys = keys_of(rows, job_.source.key);
 
-    Checkpoint copied = checkpoint;
-    copied.state = JobState::copied;
-    copied.previous_key = checkpoint.last_key;
-    copied.last_key = keys.back();
-    copied.pending_first = keys.front();
-    copied.pending_last = keys.back();
-    copied.pending_rows = keys.size();
+    Checkpoint copied = copying(checkpoint, keys);
     {
       Transaction tx(*destination_);
       insert_rows(*destination_, job_.destination, rows);
@@ -68,11 +62,7 @@ class DatabaseMover final : public Mover {
       tx.commit();
     }
     verify_copied(keys);
-    const auto deleted = delete_keys(*source_, job_.source.table, job_.source.quoted_key, keys);
-    if (deleted != keys.size()) {
-      throw ArchiveError(fmt::format("deleting the archived batch from {} removed {} of {} rows",
-                                     job_.source.table.text, deleted, keys.size()));
-    }
+    delete_batch(*source_, job_, keys);
     source_tx.commit();
 
     checkpoint = copied;

@@ -78,21 +78,13 @@ class FileMover final : public Mover {
     if (rows.empty()) return {.rows = 0, .exhausted = true};
     const std::vector<Value> keys = keys_of(rows, job_.source.key);
 
-    Checkpoint copied = checkpoint;
+    Checkpoint copied = copying(checkpoint, keys);
     copied.size_before = checkpoint.committed_size;
     copied.committed_size = sink_.append(rows, checkpoint.committed_size);
-    copied.state = JobState::copied;
-    copied.previous_key = checkpoint.last_key;
-    copied.last_key = keys.back();
-    copied.pending_rows = keys.size();
     copied.pending_keys = keys;
     save(copied);
 
-    const auto deleted = delete_keys(*source_, job_.source.table, job_.source.quoted_key, keys);
-    if (deleted != keys.size()) {
-      throw ArchiveError(fmt::format("deleting the archived batch from {} removed {} of {} rows",
-                                     job_.source.table.text, deleted, keys.size()));
-    }
+    delete_batch(*source_, job_, keys);
     source_tx.commit();
     checkpoint = copied;
     settle(checkpoint, keys.size());

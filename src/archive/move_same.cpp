@@ -38,17 +38,17 @@ class SameDatabaseMover final : public Mover {
 
   BatchResult move(Checkpoint& checkpoint, std::size_t limit) override {
     Transaction tx(*lease_);
-    const auto [rows, last] = lease_->dialect() == Dialect::postgres
-                                  ? move_postgres(tx, checkpoint, limit)
-                                  : move_sqlite(tx, checkpoint, limit);
-    if (rows > 0) {
-      checkpoint.last_key = last;
-      checkpoint.rows_moved += rows;
+    const Moved batch = lease_->dialect() == Dialect::postgres
+                            ? move_postgres(tx, checkpoint, limit)
+                            : move_sqlite(tx, checkpoint, limit);
+    if (batch.selected > 0) {
+      checkpoint.last_key = batch.last;
+      checkpoint.rows_moved += batch.moved;
       checkpoint.batches += 1;
       TableCheckpoints(*lease_).save(checkpoint);
     }
     tx.commit();
-    return {.rows = rows, .exhausted = rows < limit};
+    return {.rows = batch.moved, .exhausted = batch.selected < limit};
   }
 
   std::vector<std::string> statements(const Checkpoint& checkpoint,
@@ -61,7 +61,11 @@ class SameDatabaseMover final : public Mover {
   }
 
  private:
-  using Moved = std::pair<std::uint64_t, std::optional<Value>>;
+  struct Moved {
+    std::uint64_t selected = 0;  // keys the batch took; fewer than the limit: nothing left
+    std::uint64_t moved = 0;     // rows archived (a row the re-check rejects stays, not moved)
+    std::optional<Value> last{};
+  };
 
   Statement postgres_statement(const std::optional<Value>& after, std::size_t limit) const {
     Filter f = batch_filter(job_, Dialect::postgres, after);
@@ -97,10 +101,10 @@ class SameDatabaseMover final : public Mover {
       throw ArchiveError(
           fmt::format("batch deleted {} rows but archived {}: rolled back", moved, archived));
     }
-    // The batch counts as its selected rows: those the re-check skipped are not archived, and
-    // the next batch starts after them.
-    return {static_cast<std::uint64_t>(selected),
-            selected > 0 ? std::optional(result[0][1]) : std::nullopt};
+    // The next batch starts after every key this one took, moved or not.
+    return {.selected = static_cast<std::uint64_t>(selected),
+            .moved = static_cast<std::uint64_t>(moved),
+            .last = selected > 0 ? std::optional(result[0][1]) : std::nullopt};
   }
 
   /// INSERT ... SELECT and DELETE of the same key range (SQLite has no DELETE in a CTE); the
@@ -127,7 +131,7 @@ class SameDatabaseMover final : public Mover {
             key, job_.source.table.quoted, f.sql, key, limit),
         f.params});
     const auto selected = batch[0].get<std::int64_t>(0);
-    if (selected == 0) return {0, std::nullopt};
+    if (selected == 0) return {};
     const Value last = batch[0][1];
     const auto [insert, erase] = sqlite_statements(checkpoint.last_key, last);
     const auto archived = tx.execute(insert).affected_rows();
@@ -136,7 +140,9 @@ class SameDatabaseMover final : public Mover {
       throw ArchiveError(fmt::format("batch selected {} rows, archived {}, deleted {}: rolled back",
                                      selected, archived, deleted));
     }
-    return {static_cast<std::uint64_t>(selected), last};
+    return {.selected = static_cast<std::uint64_t>(selected),
+            .moved = static_cast<std::uint64_t>(selected),
+            .last = last};
   }
 
   Database database_;

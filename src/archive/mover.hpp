@@ -79,6 +79,13 @@ std::vector<Value> present_keys(Connection& connection, const TableName& table,
 /// Deletes the rows with these keys; returns how many went.
 std::uint64_t delete_keys(Connection& connection, const TableName& table,
                           const std::string& quoted_key, const std::vector<Value>& keys);
+/// The checkpoint of a batch being copied (state copied): the position moves to its last key,
+/// the old one is kept to go back to, the batch's key range and size are recorded.
+Checkpoint copying(const Checkpoint& checkpoint, const std::vector<Value>& keys);
+/// Deletes exactly the batch's keys from the source; ArchiveError when any is missing (the
+/// caller's transaction then rolls back and the rows stay).
+void delete_batch(Connection& source, const Job& job, const std::vector<Value>& keys);
+
 /// Inserts `rows` into `table` (their column names), in statements of at most 6,000 values.
 void insert_rows(Connection& connection, const TableName& table, const Rows& rows);
 

@@ -109,6 +109,25 @@ std::uint64_t delete_keys(Connection& connection, const TableName& table,
   return deleted;
 }
 
+Checkpoint copying(const Checkpoint& checkpoint, const std::vector<Value>& keys) {
+  Checkpoint copied = checkpoint;
+  copied.state = JobState::copied;
+  copied.previous_key = checkpoint.last_key;
+  copied.last_key = keys.back();
+  copied.pending_first = keys.front();
+  copied.pending_last = keys.back();
+  copied.pending_rows = keys.size();
+  return copied;
+}
+
+void delete_batch(Connection& source, const Job& job, const std::vector<Value>& keys) {
+  const auto deleted = delete_keys(source, job.source.table, job.source.quoted_key, keys);
+  if (deleted != keys.size()) {
+    throw ArchiveError(fmt::format("deleting the archived batch from {} removed {} of {} rows",
+                                   job.source.table.text, deleted, keys.size()));
+  }
+}
+
 void insert_rows(Connection& connection, const TableName& table, const Rows& rows) {
   const std::size_t width = rows.column_count();
   if (rows.empty() || width == 0) return;

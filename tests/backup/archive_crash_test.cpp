@@ -20,12 +20,6 @@
 
 extern char** environ;
 
-// Each backend's executable gets its own suite names, so ctest sees both (SqliteArchive.*,
-// PostgresArchive.*).
-#define NEXDB_SUITE_CAT(a, b) a##b
-#define NEXDB_SUITE_NAME(prefix, name) NEXDB_SUITE_CAT(prefix, name)
-#define SUITE(name) NEXDB_SUITE_NAME(NEXDB_TEST_SUITE_PREFIX, name)
-
 namespace nexdb::test {
 namespace {
 

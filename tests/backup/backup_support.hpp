@@ -9,6 +9,12 @@
 #include "nexdb/backup.hpp"
 #include "nexdb/database.hpp"
 
+/// Tests built once per backend (NEXDB_TEST_SUITE_PREFIX Sqlite or Postgres) get their own suite
+/// names, so that ctest lists both: SUITE(Archive) is SqliteArchive or PostgresArchive.
+#define NEXDB_SUITE_CAT(a, b) a##b
+#define NEXDB_SUITE_NAME(prefix, name) NEXDB_SUITE_CAT(prefix, name)
+#define SUITE(name) NEXDB_SUITE_NAME(NEXDB_TEST_SUITE_PREFIX, name)
+
 namespace nexdb::test {
 
 /// A fresh database on the local cluster's primary (CREATE DATABASE), dropped on destruction.

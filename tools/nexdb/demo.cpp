@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "demo_models.hpp"
 #include "nexdb/archive.hpp"
@@ -199,10 +200,25 @@ class Demo {
     report_["failing_transaction"] = {{"error", error}, {"users_before", before}, {"users_after", after}};
   }
 
+  // The tables were created a moment ago: a replica that has not replayed them yet (a busy
+  // machine) would fail the reads below, so wait (up to 10 s) until each has.
+  void wait_for_replicas() {
+    const auto lsn = db_.execute("SELECT pg_current_wal_lsn()::text").scalar<std::string>();
+    const auto deadline = steady_clock::now() + seconds(10);
+    for (const std::string& uri : local_replica_uris()) {
+      auto replica = connect(ConnectOptions{.uri = uri, .connect_timeout = seconds(3)});
+      while (!replica->execute("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", lsn).scalar<bool>() &&
+             steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+    }
+  }
+
   void replicas() {
     step(6, "Reads spread over the streaming replicas; a session reads its own write");
     ReplicaManager replicas({.primary = local_cluster_uri(), .replicas = local_replica_uris(),
                              .read_preference = ReadPreference::replica});
+    wait_for_replicas();
     replicas.refresh();
     for (std::size_t i = 0; i < 300; ++i) {
       const auto id = static_cast<std::int64_t>(i % options_.users) + 1;
