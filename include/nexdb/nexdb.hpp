@@ -6,6 +6,8 @@
 #include "nexdb/database.hpp"
 #include "nexdb/error.hpp"
 #include "nexdb/identifier.hpp"
+#include "nexdb/index.hpp"
+#include "nexdb/optimizer.hpp"
 #include "nexdb/pool.hpp"
 #include "nexdb/query.hpp"
 #include "nexdb/replica.hpp"

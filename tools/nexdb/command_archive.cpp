@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "command_backup.hpp"
+#include "commands.hpp"
 #include "nexdb/archive.hpp"
 #include "nexdb/error.hpp"
 
@@ -136,6 +137,42 @@ void print_text(const Terminal& term, const std::string& cluster, const ArchiveS
 }
 
 }  // namespace
+
+void add_archive_command(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry) {
+  auto o = std::make_shared<ArchiveOptions>();
+  auto* archive =
+      app.add_subcommand("archive", "Move old rows out of a table in batches, on every cluster");
+  archive->add_option("--table", o->table, "Source table")->required();
+  archive
+      ->add_option("--where", o->where,
+                   "Which rows, as SQL (e.g. \"created_at < now() - interval '90 days'\")")
+      ->required();
+  archive->add_option("--to", o->to,
+                      "A table in the same database (default <table>_archive), a database URI, "
+                      "or a file (.csv / .jsonl, optionally .gz)");
+  archive->add_option("--to-table", o->to_table,
+                      "The table in the database --to names (default: the source's name)");
+  archive->add_option("--key", o->key,
+                      "Unique column the batches follow (default: the primary key)");
+  archive->add_option("--batch-size", o->batch_size, "Rows per batch")
+      ->check(CLI::Range(1, 1000000));
+  archive->add_option("--sleep", o->sleep_ms, "Milliseconds to sleep between batches")
+      ->check(CLI::NonNegativeNumber);
+  archive->add_option("--max-lag-bytes", o->max_lag_bytes,
+                      "Pause while a replica is further behind (bytes of WAL)");
+  archive
+      ->add_option("--max-lag-seconds", o->max_lag_seconds,
+                   "Pause while a replica is further behind (seconds)")
+      ->check(CLI::NonNegativeNumber);
+  archive->add_option("--max-rows", o->max_rows, "Stop after this many rows (resume later)");
+  archive->add_option("--job", o->job, "Checkpoint name (default: from table and destination)");
+  archive->add_option("--cluster", o->cluster, "Only this cluster");
+  archive->add_flag("--dry-run", o->dry_run,
+                    "Count the matching rows, print the statements, change nothing");
+  archive->add_flag("--no-count", o->no_count,
+                    "Do not count the matching rows first (no progress total)");
+  registry.on(archive, [&global, o] { return run_archive(global, *o); });
+}
 
 int run_archive(const GlobalOptions& global, const ArchiveOptions& options) {
   const Config config = load_config(global);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "commands.hpp"
 #include "nexdb/backup.hpp"
 #include "nexdb/error.hpp"
 
@@ -258,6 +259,48 @@ int prune(const GlobalOptions& global, BackupManager& manager, const BackupOptio
 }
 
 }  // namespace
+
+void add_backup_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry) {
+  auto o = std::make_shared<BackupOptions>();
+  auto* backup =
+      app.add_subcommand(
+             "backup", "Backups of every cluster: take, list, verify by restoring, restore, prune")
+          ->require_subcommand(1);
+  backup->add_option("--repository", o->repository,
+                     "Backup directory (default: [backup] repository)");
+  auto* create =
+      backup->add_subcommand("create", "Back up every cluster (or --cluster) into one backup");
+  create->add_option("--cluster", o->cluster, "Only this cluster");
+  create->add_option("--kind", o->kind, "logical (pg_dump), physical (pg_basebackup) or sqlite")
+      ->check(CLI::IsMember({"logical", "physical", "sqlite"}));
+  create->add_option("--label", o->label, "A note kept in the manifest");
+  auto* list = backup->add_subcommand("list", "Every backup with its size and last verification");
+  auto* verify = backup->add_subcommand(
+      "verify", "Restore a backup into a scratch database and check it (exit 1 if a check fails)");
+  verify->add_option("id", o->id, "Backup id (default: the latest)");
+  auto* restore =
+      backup->add_subcommand("restore", "Restore a backup into a database or data directory");
+  restore->add_option("id", o->id, "Backup id, or latest")->required();
+  restore
+      ->add_option("--to", o->to,
+                   "Target: a database URI, or a data directory for a physical backup")
+      ->required();
+  restore->add_option("--part", o->part, "Which cluster (shard) of a multi-part backup");
+  restore->add_flag("--force", o->force, "Replace what a non-empty target holds");
+  restore->add_flag("--no-owner", o->no_owner, "PostgreSQL: skip ownership and grants");
+  auto* prune = backup->add_subcommand("prune", "Delete backups the retention rules do not keep");
+  prune->add_option("--keep-last", o->keep_last, "Keep the newest N of each kind")
+      ->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-days", o->keep_days, "Keep everything younger than D days")
+      ->check(CLI::NonNegativeNumber);
+  prune->add_flag("--dry-run", o->dry_run, "Only say what would be deleted");
+  for (CLI::App* command : {create, list, verify, restore, prune}) {
+    registry.on(command, [&global, o, command] {
+      o->action = command->get_name();
+      return run_backup(global, *o);
+    });
+  }
+}
 
 int run_backup(const GlobalOptions& global, const BackupOptions& options) {
   const Config config = load_config(global);
