@@ -7,6 +7,8 @@
 #include "nexdb/error.hpp"
 #include "nexdb/global_id.hpp"
 #include "nexdb/identifier.hpp"
+#include "nexdb/index.hpp"
+#include "nexdb/optimizer.hpp"
 #include "nexdb/pool.hpp"
 #include "nexdb/query.hpp"
 #include "nexdb/replica.hpp"
