@@ -46,5 +46,7 @@ void demo_aggregate(DemoContext& demo);
 void demo_failing_transaction(DemoContext& demo);
 // demo_replica.cpp
 void demo_replicas(DemoContext& demo);
+// demo_shard.cpp: the seed's 4-shard map on four SQLite files.
+void demo_shards(DemoContext& demo);
 
 }  // namespace nexdb::cli
