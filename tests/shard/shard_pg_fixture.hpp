@@ -31,8 +31,10 @@ class ShardPostgres : public ::testing::Test {
       connect(pg_shard_uri(i))->execute_script(fmt::format("CREATE SCHEMA \"{}\"", schema_));
       uris_.push_back(in_schema(pg_shard_uri(i)));
     }
-    connect(pg_primary_uri())->execute_script(fmt::format("CREATE SCHEMA \"{}\"", schema_));
-    reference_.emplace(Database::open(in_schema(pg_primary_uri())));
+    // The unsharded reference lives in a schema of its own on shard 0's server (not on the main
+    // primary, whose WAL the replica lag tests measure).
+    connect(pg_shard_uri(0))->execute_script(fmt::format("CREATE SCHEMA \"{}_ref\"", schema_));
+    reference_.emplace(Database::open(in_schema(pg_shard_uri(0), schema_ + "_ref")));
     shards_.emplace(shard_test_config(uris_));
     for (const auto& ddl : shard_test_tables(Dialect::postgres)) {
       shards_->execute_on_all(ddl);  // DDL in a two-phase transaction on all four
@@ -47,15 +49,18 @@ class ShardPostgres : public ::testing::Test {
     for (const auto& uri :
          {pg_shard_uri(0), pg_shard_uri(1), pg_shard_uri(2), pg_shard_uri(3), pg_primary_uri()}) {
       try {
-        connect(uri)->execute_script(fmt::format("DROP SCHEMA IF EXISTS \"{}\" CASCADE", schema_));
+        connect(uri)->execute_script(fmt::format(
+            "DROP SCHEMA IF EXISTS \"{0}\" CASCADE; DROP SCHEMA IF EXISTS \"{0}_ref\" CASCADE",
+            schema_));
       } catch (...) {
         // The server may be gone at the end of a failing run.
       }
     }
   }
 
-  std::string in_schema(const std::string& uri) const {
-    return fmt::format("{}?options=-csearch_path%3D{}", uri, schema_);
+  std::string in_schema(const std::string& uri) const { return in_schema(uri, schema_); }
+  static std::string in_schema(const std::string& uri, const std::string& schema) {
+    return fmt::format("{}?options=-csearch_path%3D{}", uri, schema);
   }
 
   /// Rows of `sql` (a count) on shard primary `shard`, outside nexdb's routing.
