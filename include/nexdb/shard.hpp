@@ -173,6 +173,7 @@ struct RecoveryReport {
   std::vector<std::string> committed{};    // global transaction ids (gid) committed
   std::vector<std::string> rolled_back{};  // ... rolled back
   std::vector<std::string> in_progress{};  // left alone: their coordinator is still at work
+  std::vector<std::string> foreign{};      // left alone: coordinated by a cluster not in this map
   std::vector<std::string> errors{};       // clusters or transactions that could not be settled
   std::size_t log_entries_removed = 0;
 };

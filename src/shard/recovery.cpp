@@ -113,9 +113,8 @@ RecoveryReport ShardManager::recover() {
       for (const std::string& gid : prepared_gids(*c)) {
         const auto parsed = shard_detail::parse_gid(gid);
         auto coordinator = parsed ? by_tag.find(parsed->coordinator) : by_tag.end();
-        if (coordinator == by_tag.end()) {
-          report.errors.push_back(fmt::format(
-              "{}{}: its coordinator is not a cluster of this shard map", c->where(), gid));
+        if (coordinator == by_tag.end()) {  // another shard map's transaction on a shared server
+          report.foreign.push_back(gid);
           still_prepared.insert(gid);
           continue;
         }

@@ -84,6 +84,11 @@ ShardState::ShardState(ShardConfig config_in, const std::vector<ClusterConfig>& 
   if (config.shard_key.empty())
     throw ConfigError("shards: shard_key is required (the column the rows are sharded by)");
   if (!config.enabled()) throw ConfigError("shards: the shard map is empty");
+  if (const auto last = config.shard_map.rbegin()->first; last >= config.count()) {
+    throw ConfigError(fmt::format(
+        "shards: the shard map names shard {}, but num_shards = {} means shards 0 to {}", last,
+        config.count(), config.count() - 1));
+  }
   const auto known = clusters_for(config, given);
   std::map<std::string, std::size_t> index;
   shard_cluster.resize(config.count());

@@ -64,6 +64,78 @@ TEST_F(ShardSqlite, RowsLiveOnTheShardThatShardForNames) {
   EXPECT_EQ(used.size(), 4u);
 }
 
+// modulo and range place rows as shard_for() says, through routed INSERTs and reads.
+TEST_F(ShardSqlite, ModuloAndRangeFunctionsRouteLikeShardFor) {
+  for (ShardFunction function : {ShardFunction::modulo, ShardFunction::range}) {
+    auto config = shard_test_config(uris_, function);
+    if (function == ShardFunction::range) config.range_starts = {0, 25, 50, 75};
+    ShardManager shards(config);
+    for (std::int64_t id = 0; id < 100; ++id)
+      shards.execute("INSERT INTO users (id, name) VALUES (?, 'u')", id);
+    for (std::int64_t id = 0; id < 100; ++id) {
+      const std::size_t home = shards.shard_for(id);
+      EXPECT_EQ(home, function == ShardFunction::modulo ? static_cast<std::size_t>(id % 4)
+                                                        : static_cast<std::size_t>(id / 25));
+      EXPECT_EQ(shards.execute_on(home, Statement{"SELECT count(*) FROM users WHERE id = ?", {id}})
+                    .scalar<std::int64_t>(),
+                1)
+          << to_string(function) << " key " << id;
+    }
+    EXPECT_EQ(shards.execute("SELECT count(*), min(id), max(id) FROM users").scalar<std::int64_t>(),
+              100);
+    for (std::size_t s = 0; s < 4; ++s) shards.execute_on(s, Statement{"DELETE FROM users", {}});
+  }
+}
+
+// Text keys: tenants by name, hashed as UTF-8.
+TEST_F(ShardSqlite, TextKeysRouteByTheirBytes) {
+  ShardConfig config{.shard_key = "tenant", .key_type = ShardKeyType::text};
+  for (std::size_t i = 0; i < 4; ++i) config.shard_map[i] = uris_[i];
+  ShardManager tenants(config);
+  tenants.execute_on_all("CREATE TABLE events (tenant TEXT NOT NULL, n INTEGER NOT NULL)",
+                         {.sqlite_best_effort = true});
+  const std::vector<std::string> names{"acme",     "globex",       "initech",
+                                       "umbrella", "h\xc3\xa9llo", "42"};
+  for (const auto& name : names) {
+    tenants.execute("INSERT INTO events (tenant, n) VALUES (?, 1), (?, 2)", name, name);
+  }
+  std::set<std::size_t> used;
+  for (const auto& name : names) {
+    const std::size_t home = tenants.shard_for(name);
+    used.insert(home);
+    EXPECT_EQ(tenants.route(Statement{"SELECT sum(n) FROM events WHERE tenant = ?", {name}}).shards,
+              std::vector<std::size_t>{home});
+    EXPECT_EQ(
+        tenants.execute("SELECT sum(n) FROM events WHERE tenant = ?", name).scalar<std::int64_t>(),
+        3)
+        << name;
+    EXPECT_EQ(
+        tenants.execute_on(home, Statement{"SELECT count(*) FROM events WHERE tenant = ?", {name}})
+            .scalar<std::int64_t>(),
+        2);
+  }
+  EXPECT_GT(used.size(), 1u);
+  EXPECT_EQ(tenants.shard_for(42), tenants.shard_for("42"));  // an integer is read as text here
+  EXPECT_EQ(tenants.execute("SELECT count(*) FROM events").scalar<std::int64_t>(), 12);
+}
+
+TEST_F(ShardSqlite, AnInconsistentMapIsAConfigError) {
+  EXPECT_THROW(
+      ShardManager(ShardConfig{.shard_key = "k",
+                               .num_shards = 2,
+                               .shard_map = {{0, uris_[0]}, {1, uris_[1]}, {2, uris_[2]}}}),
+      ConfigError);
+  EXPECT_THROW(ShardManager(ShardConfig{
+                   .shard_key = "k", .num_shards = 3, .shard_map = {{0, uris_[0]}, {1, uris_[1]}}}),
+               ConfigError);
+  EXPECT_THROW(ShardManager(ShardConfig{.shard_key = "k",
+                                        .shard_map = {{0, uris_[0]}, {1, "postgresql://h/db"}}}),
+               ConfigError);  // SQLite and PostgreSQL in one map
+  EXPECT_THROW(ShardManager(ShardConfig{.shard_key = "k", .shard_map = {{0, "no-such-cluster"}}},
+                            {ClusterConfig{.name = "other", .primary = uris_[0]}}),
+               ConfigError);
+}
+
 TEST_F(ShardSqlite, BuilderQueriesRouteAndMerge) {
   load_random(*shards_, *reference_, 5, 50, 300);
   const auto pinned =

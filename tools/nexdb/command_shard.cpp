@@ -143,6 +143,7 @@ int run_recover(const GlobalOptions& global) {
     fmt::print("{}\n", Json{{"committed", report.committed},
                             {"rolled_back", report.rolled_back},
                             {"in_progress", report.in_progress},
+                            {"foreign", report.foreign},
                             {"errors", report.errors},
                             {"log_entries_removed", report.log_entries_removed}}
                            .dump(2));
@@ -154,6 +155,8 @@ int run_recover(const GlobalOptions& global) {
   for (const auto& gid : report.rolled_back) fmt::print("rolled back  {}\n", gid);
   for (const auto& gid : report.in_progress)
     fmt::print("in progress  {} (its coordinator is still running)\n", gid);
+  for (const auto& gid : report.foreign)
+    fmt::print("left alone   {} (coordinated by a cluster not in this map)\n", gid);
   for (const auto& error : report.errors) fmt::print(stderr, "error        {}\n", error);
   fmt::print("{} committed, {} rolled back, {} in progress, {} log rows removed\n",
              report.committed.size(), report.rolled_back.size(), report.in_progress.size(),
