@@ -174,6 +174,15 @@ IndexManager IndexManager::from_config(const Config& config) {
     }
     targets.push_back(std::move(target));
   }
+  // Shards are clusters of [clusters]; a shard map built in code may also name a URI directly.
+  for (const auto& [shard, name] : config.shards.shard_map) {
+    const bool known = std::any_of(targets.begin(), targets.end(), [&](const IndexTarget& t) {
+      return t.name == name || t.database.description() == name;
+    });
+    if (known || name.find(':') == std::string::npos) continue;
+    targets.push_back(IndexTarget{
+        .name = fmt::format("shard-{}", shard), .database = Database::open(name), .replicas = {}});
+  }
   return IndexManager(std::move(targets));
 }
 

@@ -32,6 +32,9 @@ int run(int argc, char** argv) {
   nexdb::cli::add_replica_commands(app, global, commands);
   nexdb::cli::add_config_commands(app, global, commands);
   nexdb::cli::add_index_commands(app, global, commands);
+  nexdb::cli::add_shard_commands(app, global, commands);
+  nexdb::cli::add_backup_commands(app, global, commands);
+  nexdb::cli::add_archive_command(app, global, commands);
 
   try {
     app.parse(argc, argv);
