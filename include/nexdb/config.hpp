@@ -22,6 +22,7 @@
 #include "nexdb/connection.hpp"
 #include "nexdb/database.hpp"
 #include "nexdb/pool.hpp"
+#include "nexdb/shard_key.hpp"
 
 namespace nexdb {
 
@@ -47,6 +48,13 @@ struct ClusterConfig {
   /// A replica further behind than either limit is not used for reads (0 = no limit).
   std::uint64_t max_replication_lag_bytes = 16 * 1024 * 1024;
   std::chrono::milliseconds max_replication_lag{5000};
+  /// `nearest` spreads reads over hosts within this round-trip time of the nearest.
+  std::chrono::milliseconds latency_window{15};
+  /// How often each host is probed (role, WAL position, round-trip time).
+  std::chrono::milliseconds health_check_interval{500};
+  /// Read-your-writes: how long a session's read waits for a replica to replay its writes
+  /// before it goes to the primary (0 = do not wait).
+  std::chrono::milliseconds read_your_writes_wait{0};
   /// Effective settings: [connection] overlaid by [clusters.<name>.connection]; `uri` is empty.
   ConnectOptions connection{};
   /// Effective settings: [pool] overlaid by [clusters.<name>.pool]; `name` is the cluster's.
@@ -57,23 +65,48 @@ struct ClusterConfig {
 };
 
 enum class ShardFunction {
-  hash,   // shard = hash(key) mod count
-  range,  // shard i holds keys in [range_starts[i], range_starts[i + 1])
+  hash,    // XXH3 of the key onto key ranges of the 64-bit hash space (equal ranges by default)
+  modulo,  // shard = key mod num_shards (integer keys)
+  range,   // shard i holds keys in [range_starts[i], range_starts[i + 1]) (integer keys)
+  lookup,  // a directory table says which shard holds each key; new keys are placed by hash
 };
 std::string_view to_string(ShardFunction function) noexcept;
+/// The function spelled as in nexdb.toml ("modulo"); nullopt when unknown.
+std::optional<ShardFunction> shard_function_from_string(std::string_view text) noexcept;
 
-/// The shard map: shard number -> cluster name. Empty (count() == 0) when not sharded.
+/// The shard map (the seed's shard_key, shard_function, num_shards, shard_map). Not sharded
+/// when shard_map is empty. See docs/sharding.md.
 struct ShardConfig {
   /// The column the application shards by, e.g. "user_id".
-  std::string key{};
+  std::string shard_key{};
   ShardFunction function = ShardFunction::hash;
-  /// For `range`: the lowest key of each shard, strictly increasing; empty for `hash`.
+  /// Number of shards; 0 means one per shard_map entry.
+  std::size_t num_shards = 0;
+  /// Shard number -> cluster name; several shards may share a cluster. In code (not in
+  /// nexdb.toml) a value may also be a connection URI, a cluster of its own.
+  std::map<std::size_t, std::string> shard_map{};
+  /// What the key column holds; values are read as this type before hashing.
+  ShardKeyType key_type = ShardKeyType::integer;
+  /// Tables whose key column is not named shard_key, e.g. {"users", "id"} when users are
+  /// sharded by their own id and orders by user_id.
+  std::map<std::string, std::string, std::less<>> table_keys{};
+  /// `range`: the lowest key of each shard, strictly increasing.
   std::vector<std::int64_t> range_starts{};
-  /// clusters[i] is the cluster that holds shard i; several shards may share a cluster.
-  std::vector<std::string> clusters{};
+  /// `hash`: each shard's part of the hash space ("-40", "40-80", ...), in shard order; empty
+  /// for equal ranges. A shard splits by replacing its range with two.
+  std::vector<std::string> key_ranges{};
+  /// `lookup`: the cluster holding the directory table, and its name.
+  std::string lookup_cluster{};
+  std::string lookup_table = "nexdb_shard_directory";
+  /// `lookup`: how long a directory entry is cached in the process.
+  std::chrono::milliseconds lookup_cache_ttl{60000};
 
-  std::size_t count() const noexcept { return clusters.size(); }
-  bool enabled() const noexcept { return !clusters.empty(); }
+  std::size_t count() const noexcept { return num_shards != 0 ? num_shards : shard_map.size(); }
+  bool enabled() const noexcept { return !shard_map.empty(); }
+  /// The cluster of `shard`; ConfigError when the map has no such shard.
+  const std::string& cluster_of(std::size_t shard) const;
+  /// The key column of `table` (table_keys, else shard_key).
+  std::string_view key_column(std::string_view table) const noexcept;
 };
 
 /// A known alert threshold and its default.
@@ -111,6 +144,23 @@ struct MigrationsConfig {
   bool allow_out_of_order = false;
   /// The history table.
   std::string table = "nexdb_schema_history";
+};
+
+/// [backup]: where `nexdb backup` keeps backups and how long (see docs/backup.md).
+struct BackupConfig {
+  /// The repository directory, relative to the working directory.
+  std::string repository = "nexdb-data/backups";
+  /// `nexdb backup prune`: keep the newest N of each kind (0 = rule off).
+  std::int64_t keep_last = 0;
+  /// `nexdb backup prune`: keep everything younger than D days (0 = rule off).
+  std::int64_t keep_days = 0;
+  /// pg_restore / pg_dump parallel workers.
+  std::int64_t jobs = 2;
+  /// PostgreSQL's programs (pg_dump, pg_basebackup, initdb, ...).
+  std::string pg_bindir = "/usr/lib/postgresql/15/bin";
+  /// Verify logical backups in a temporary database on this server instead of a scratch
+  /// instance (a libpq URI; empty = scratch instance).
+  std::string verify_server{};
 };
 
 /// One setting of the effective configuration, for `nexdb config check`.
@@ -153,6 +203,7 @@ struct Config {
   MonitorConfig monitor{};
   MetricsConfig metrics{};
   MigrationsConfig migrations{};
+  BackupConfig backup{};
 
   /// The file read; empty for built-in defaults.
   std::string source{};

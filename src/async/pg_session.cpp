@@ -201,6 +201,14 @@ void PgSession::synced(const JobPtr& job) {
     send(job);
     return;
   }
+  if (job->stale_plan && status_ != TransactionStatus::idle) {
+    // As the blocking driver says it: the server aborted the transaction; running it again works.
+    job->stop_with(std::make_exception_ptr(RetryableError(
+        "the result type of a prepared statement changed since it was prepared (the table was "
+        "altered by another process); the server aborted the transaction. Run the transaction "
+        "again: the statement is re-prepared on its next use",
+        {.sqlstate = "0A000", .host = description(), .statement = job->statements.front().sql})));
+  }
   engine_->finish(job);
   if (!sent_.empty() && !cancelling_ && !cancel_in_flight_) {
     const JobPtr& front = sent_.front();

@@ -57,7 +57,7 @@ std::vector<Statement> end_statements(Dialect dialect, bool read_only, bool comm
 }
 
 std::shared_ptr<AsyncSession> make_session(std::shared_ptr<AsyncEngine> engine, Lease lease) {
-  Connection& backend = backend_of(*lease);
+  Connection& backend = unwrap_observed(*lease);
   if (auto* pg = dynamic_cast<PgConnection*>(&backend)) {
     auto observer = observer_of(*lease);
     return std::make_shared<PgSession>(std::move(engine), std::move(lease), *pg,

@@ -57,19 +57,38 @@ class Describer {
         static_cast<std::int64_t>(cluster.max_replication_lag_bytes));
     add(prefix + ".max_replication_lag_ms",
         static_cast<std::int64_t>(cluster.max_replication_lag.count()));
+    add(prefix + ".latency_window_ms", static_cast<std::int64_t>(cluster.latency_window.count()));
+    add(prefix + ".health_check_interval_ms",
+        static_cast<std::int64_t>(cluster.health_check_interval.count()));
+    add(prefix + ".read_your_writes_wait_ms",
+        static_cast<std::int64_t>(cluster.read_your_writes_wait.count()));
     add_fields(prefix + ".connection", config_detail::connection_fields, cluster.connection,
                {"connection", "database"});
     add_fields(prefix + ".pool", config_detail::pool_fields, cluster.pool, {"pool"});
   }
 
   void add_shards(const ShardConfig& shards) {
-    add("shards.count", static_cast<std::int64_t>(shards.count()));
+    add("shards.count", static_cast<std::int64_t>(shards.count()), {"shards.num_shards"});
     if (!shards.enabled()) return;
-    add("shards.key", shards.key);
-    add("shards.function", std::string(to_string(shards.function)));
+    add("shards.key", shards.shard_key, {"shards.shard_key"});
+    add("shards.function", std::string(to_string(shards.function)), {"shards.shard_function"});
+    add("shards.key_type", std::string(to_string(shards.key_type)));
     if (shards.function == ShardFunction::range) add("shards.range_starts", shards.range_starts);
-    for (std::size_t i = 0; i < shards.count(); ++i) {
-      add(fmt::format("shards.map.{}", i), shards.clusters[i]);
+    if (shards.function == ShardFunction::hash) {
+      std::vector<std::string> ranges = shards.key_ranges;
+      if (ranges.empty()) {
+        for (const auto& range : equal_key_ranges(shards.count())) ranges.push_back(range.to_string());
+      }
+      add("shards.key_ranges", std::move(ranges));
+    }
+    if (shards.function == ShardFunction::lookup) {
+      add("shards.lookup_cluster", shards.lookup_cluster);
+      add("shards.lookup_table", shards.lookup_table);
+      add("shards.lookup_cache_ttl_ms", static_cast<std::int64_t>(shards.lookup_cache_ttl.count()));
+    }
+    for (const auto& [table, column] : shards.table_keys) add("shards.tables." + table, column);
+    for (const auto& [number, cluster] : shards.shard_map) {
+      add(fmt::format("shards.map.{}", number), cluster, {fmt::format("shards.shard_map.{}", number)});
     }
   }
 
@@ -95,6 +114,12 @@ class Describer {
     add("migrations.folder", config_.migrations.folder);
     add("migrations.allow_out_of_order", config_.migrations.allow_out_of_order);
     add("migrations.table", config_.migrations.table);
+    add("backup.repository", config_.backup.repository);
+    add("backup.keep_last", config_.backup.keep_last);
+    add("backup.keep_days", config_.backup.keep_days);
+    add("backup.jobs", config_.backup.jobs);
+    add("backup.pg_bindir", config_.backup.pg_bindir);
+    add("backup.verify_server", redact_password(config_.backup.verify_server));
   }
 
   std::vector<ConfigEntry> take() { return std::move(entries_); }

@@ -33,6 +33,20 @@ toml::array split_uris(std::string_view text) {
   return out;
 }
 
+// Other lists (shards.key_ranges) split at every comma.
+toml::array split_commas(std::string_view text) {
+  toml::array out;
+  if (trim(text).empty()) return out;
+  std::size_t start = 0;
+  for (std::size_t comma = text.find(','); comma != std::string_view::npos;
+       comma = text.find(',', start)) {
+    out.push_back(std::string(trim(text.substr(start, comma - start))));
+    start = comma + 1;
+  }
+  out.push_back(std::string(trim(text.substr(start))));
+  return out;
+}
+
 struct Converter {
   const Context& ctx;
   std::string path;
@@ -68,7 +82,9 @@ struct Converter {
         table.insert_or_assign(key, number());
         return;
       case Kind::strings:
-        table.insert_or_assign(key, text.starts_with('[') ? array() : split_uris(text));
+        table.insert_or_assign(key, text.starts_with('[') ? array()
+                                    : key == "replicas"   ? split_uris(text)
+                                                          : split_commas(text));
         return;
       case Kind::integers:
         table.insert_or_assign(key, text.starts_with('[') ? array() : integers());

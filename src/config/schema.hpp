@@ -63,7 +63,7 @@ Kind kind_of(const Field<T>& field) {
 inline constexpr KeySpec top_level_keys[] = {
     {"database", Kind::table}, {"connection", Kind::table}, {"pool", Kind::table},
     {"clusters", Kind::table}, {"shards", Kind::table},     {"monitor", Kind::table},
-    {"metrics", Kind::table},  {"migrations", Kind::table},
+    {"metrics", Kind::table},  {"migrations", Kind::table}, {"backup", Kind::table},
 };
 inline constexpr KeySpec cluster_keys[] = {
     {"primary", Kind::string},
@@ -71,13 +71,29 @@ inline constexpr KeySpec cluster_keys[] = {
     {"read_preference", Kind::string},
     {"max_replication_lag_bytes", Kind::integer},
     {"max_replication_lag_ms", Kind::integer},
+    {"latency_window_ms", Kind::integer},
+    {"health_check_interval_ms", Kind::integer},
+    {"read_your_writes_wait_ms", Kind::integer},
     {"pool", Kind::table},
     {"connection", Kind::table},
 };
 inline constexpr KeySpec shard_keys[] = {
-    {"key", Kind::string},    {"function", Kind::string},
-    {"count", Kind::integer}, {"range_starts", Kind::integers},
+    {"key", Kind::string},
+    {"function", Kind::string},
+    {"count", Kind::integer},
+    {"key_type", Kind::string},
+    {"range_starts", Kind::integers},
+    {"key_ranges", Kind::strings},
+    {"lookup_cluster", Kind::string},
+    {"lookup_table", Kind::string},
+    {"lookup_cache_ttl_ms", Kind::integer},
+    {"tables", Kind::table},
     {"map", Kind::table},
+    // The seed's spellings of key, function, count and map.
+    {"shard_key", Kind::string},
+    {"shard_function", Kind::string},
+    {"num_shards", Kind::integer},
+    {"shard_map", Kind::table},
 };
 inline constexpr KeySpec monitor_keys[] = {
     {"interval_ms", Kind::integer},
@@ -92,6 +108,11 @@ inline constexpr KeySpec migrations_keys[] = {
     {"folder", Kind::string},
     {"allow_out_of_order", Kind::boolean},
     {"table", Kind::string},
+};
+
+inline constexpr KeySpec backup_keys[] = {
+    {"repository", Kind::string}, {"keep_last", Kind::integer},  {"keep_days", Kind::integer},
+    {"jobs", Kind::integer},      {"pg_bindir", Kind::string},   {"verify_server", Kind::string},
 };
 
 /// The [connection] keys; [database] is those plus `uri` (the foundation's form).

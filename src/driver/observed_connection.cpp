@@ -29,6 +29,8 @@ class ObservedConnection final : public Connection {
     return observed(name, true, [&] { return inner_->execute_prepared(name, params); });
   }
   bool ping() noexcept override { return inner_->ping(); }
+  Connection& inner() noexcept { return *inner_; }
+  const std::shared_ptr<StatementObserver>& observer() const noexcept { return observer_; }
   bool is_broken() const noexcept override { return inner_->is_broken(); }
   TransactionStatus transaction_status() const noexcept override {
     return inner_->transaction_status();
@@ -38,7 +40,9 @@ class ObservedConnection final : public Connection {
   template <class Run>
   Rows observed(std::string_view sql, bool by_name, Run&& run) {
     const auto start = std::chrono::steady_clock::now();
-    StatementEvent event{.sql = sql, .host = inner_->description(), .dialect = inner_->dialect(),
+    StatementEvent event{.sql = sql,
+                         .host = inner_->description(),
+                         .dialect = inner_->dialect(),
                          .prepared_by_name = by_name};
     try {
       Rows rows = run();
@@ -65,26 +69,21 @@ class ObservedConnection final : public Connection {
     }
   }
 
- public:
-  Connection& inner() const noexcept { return *inner_; }
-  const std::shared_ptr<StatementObserver>& observer() const noexcept { return observer_; }
-
- private:
   std::unique_ptr<Connection> inner_;
   std::shared_ptr<StatementObserver> observer_;
 };
 
 }  // namespace
 
+Connection& unwrap_observed(Connection& connection) noexcept {
+  auto* observed = dynamic_cast<ObservedConnection*>(&connection);
+  return observed != nullptr ? observed->inner() : connection;
+}
+
 std::unique_ptr<Connection> observe(std::unique_ptr<Connection> connection,
                                     std::shared_ptr<StatementObserver> observer) {
   if (observer == nullptr) return connection;
   return std::make_unique<ObservedConnection>(std::move(connection), std::move(observer));
-}
-
-Connection& backend_of(Connection& connection) noexcept {
-  if (auto* observed = dynamic_cast<ObservedConnection*>(&connection)) return observed->inner();
-  return connection;
 }
 
 std::shared_ptr<StatementObserver> observer_of(const Connection& connection) noexcept {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
 #include "nexdb/connection.hpp"
 
@@ -37,8 +38,10 @@ class PgConnection final : public Connection {
   friend class PgPipeline;  // the non-blocking, pipelined use of this connection (async)
   struct Prepared {
     std::string name{};
-    int result_format = 0;  // 1 = binary
+    int result_format = 0;    // 1 = binary
     Rows::Columns columns{};  // names of the last result, shared by the next ones
+    std::uint64_t epoch = 0;  // schema epoch when prepared (driver/schema_epoch.hpp)
+    SchemaChange changes{};   // what running it may change
     // Pipelined use: the parse error that later runs sent before it was known should report.
     std::exception_ptr parse_error{};
   };
@@ -47,7 +50,11 @@ class PgConnection final : public Connection {
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
   PreparedPtr prepare_described(std::string name, std::string_view sql);
+  Rows execute_cached(const Statement& statement);
   Rows execute_uncached(const Statement& statement);
+  void drop_cached(std::string_view sql) noexcept;
+  void note_schema_change(SchemaChange change) noexcept;
+  void settle_schema_change() noexcept;
   Rows run_prepared(Prepared& prepared, std::span<const Value> params, std::string_view sql);
   ResultPtr check(PGresult* raw, std::string_view sql);
   static Rows to_rows(const PGresult* result, Rows::Columns& columns);
@@ -62,6 +69,9 @@ class PgConnection final : public Connection {
   StatementCache<PreparedPtr> cache_;
   std::unordered_map<std::string, PreparedPtr> named_;
   std::uint64_t next_statement_id_ = 0;
+  // DDL ran inside a transaction: bump the schema epoch again when it ends, so that statements
+  // other connections re-prepared meanwhile (seeing the old schema) are re-prepared once more.
+  bool schema_change_pending_ = false;
   bool poisoned_ = false;
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "driver/postgres/pg_codec.hpp"
+#include "driver/schema_epoch.hpp"
 #include "nexdb/error.hpp"
 
 namespace nexdb::detail {
@@ -118,9 +119,16 @@ void PgPipeline::send(const Statement& statement, bool cached, void* tag, std::s
 // back as text (the description is not known yet when it is sent); later runs use the format
 // the description allows, as the blocking driver does.
 PgConnection::PreparedPtr PgPipeline::prepared_for(const std::string& sql) {
-  if (auto* cached = connection_.cache_.find(sql)) return *cached;
-  auto fresh = std::make_shared<PgConnection::Prepared>();
-  fresh->name = connection_.next_statement_name();
+  if (auto* cached = connection_.cache_.find(sql)) {
+    if ((*cached)->epoch == schema_epoch()) return *cached;
+    // DDL ran in this process since it was prepared (driver/schema_epoch.hpp): prepare afresh.
+    deallocate_.push_back((*cached)->name);
+    connection_.cache_.erase(sql);
+  }
+  auto fresh = std::make_shared<PgConnection::Prepared>(
+      PgConnection::Prepared{.name = connection_.next_statement_name(),
+                             .epoch = schema_epoch(),
+                             .changes = classify_schema_change(sql)});
   if (!broken_) check_sent(PQsendPrepare(pg_, fresh->name.c_str(), sql.c_str(), 0, nullptr));
   push({.kind = Expected::Kind::prepare, .sql = &sql, .prepared = fresh});
   if (connection_.result_format_ == ResultFormat::binary) {
@@ -196,6 +204,7 @@ void PgPipeline::take(PGresult* raw, std::vector<PipelineEvent>& out) {
           {.kind = PipelineEvent::Kind::sync, .tag = front.tag, .status = status_of(pg_)});
     }
     expected_.pop_front();
+    if (connection_.schema_change_pending_) connection_.settle_schema_change();
     return;
   }
   if (front.kind == Expected::Kind::sync) {
@@ -252,6 +261,8 @@ void PgPipeline::finish_execute(Expected& item, std::vector<PipelineEvent>& out)
       Rows::Columns scratch;
       event.rows = PgConnection::to_rows(result, prepared ? item.prepared->columns : scratch);
       event.kind = PipelineEvent::Kind::rows;
+      connection_.note_schema_change(prepared ? prepared->changes
+                                              : classify_schema_change(*item.sql));
     } catch (...) {
       event.error = std::current_exception();
     }
@@ -268,7 +279,11 @@ void PgPipeline::finish_execute(Expected& item, std::vector<PipelineEvent>& out)
     }
     // FATAL (57P01 admin shutdown, 08xxx): the server ends the session; nothing more will come.
     if (sqlstate.starts_with("57P") || sqlstate.starts_with("08")) poison();
-    if (sqlstate == "0A000" && prepared) {
+    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const bool stale =
+        sqlstate == "0A000" && primary != nullptr &&
+        std::string_view(primary).starts_with("cached plan must not change result type");
+    if (stale && prepared) {
       event.stale_plan = true;
       forget(item);
       deallocate_.push_back(prepared->name);
