@@ -229,6 +229,12 @@ class DBMonitor {
   std::unique_ptr<detail::MonitorState> state_;
 };
 
+/// The snapshot as aligned plain text: hosts, pools, slowest statements, alerts (what
+/// `nexdb monitor` shows and `nexdb serve` puts on its dashboard).
+std::string to_text(const MonitorSnapshot& snapshot);
+/// The snapshot as JSON.
+std::string to_json(const MonitorSnapshot& snapshot);
+
 /// The Prometheus alerting rules file (YAML) equivalent to `rules` over the metrics DBMonitor
 /// exports, for teams that alert in Prometheus (`nexdb monitor rules`).
 std::string prometheus_rules(const std::vector<AlertRule>& rules,

@@ -42,17 +42,27 @@ bool recovered(const AlertRule& rule, double value) {
   return lower_is_worse(rule.metric) ? value >= line : value <= line;
 }
 
-std::string summary_of(const AlertRule& rule, const Observation& o) {
-  const RuleSpec& spec = rule_spec(rule.metric);
+std::string where_of(const Observation& o) {
   const auto label = [&](std::string_view name) {
     auto it = o.labels.find(name);
     return it == o.labels.end() ? std::string() : it->second;
   };
   std::string where = label("cluster");
   if (auto host = label("host"); !host.empty()) where += " " + host;
+  return where;
+}
+
+std::string summary_of(const AlertRule& rule, const Observation& o) {
+  const RuleSpec& spec = rule_spec(rule.metric);
   return fmt::format("{} {} {} {} on {}", spec.what, format_value(o.value, spec.unit),
                      lower_is_worse(rule.metric) ? "<" : ">", format_value(rule.threshold, spec.unit),
-                     where);
+                     where_of(o));
+}
+
+std::string resolved_summary(const AlertRule& rule, const Observation& o) {
+  const RuleSpec& spec = rule_spec(rule.metric);
+  return fmt::format("{} back to {} (threshold {}) on {}", spec.what, format_value(o.value, spec.unit),
+                     format_value(rule.threshold, spec.unit), where_of(o));
 }
 
 }  // namespace
@@ -111,6 +121,7 @@ void AlertEngine::step(std::size_t index, const Observation& o, Clock::time_poin
     alert.state = AlertState::resolved;
     alert.resolved_at = now;
     alert.value = o.value;
+    alert.summary = resolved_summary(rule, o);
     changes.push_back(alert);
     instances_.erase(it);
   }

@@ -12,7 +12,9 @@
 
 #include "demo_models.hpp"
 #include "nexdb/migrate.hpp"
+#include "nexdb/monitor.hpp"
 #include "nexdb/replica.hpp"
+#include "nexdb/sql_text.hpp"
 #include "seed_migrations.hpp"
 
 namespace nexdb::cli {
@@ -56,13 +58,14 @@ class Demo {
     aggregate();
     failing_transaction();
     if (options_.postgres) replicas();
+    monitoring();
     pool_report();
   }
   const Json& report() const { return report_; }
 
  private:
   bool text() const { return options_.format == Format::text; }
-  int steps() const { return options_.postgres ? 7 : 6; }
+  int steps() const { return options_.postgres ? 8 : 7; }
   void step(int n, std::string_view title) {
     if (text()) term_.step(n, steps(), title);
   }
@@ -221,6 +224,64 @@ class Demo {
                              "session sees status = '{}' (consistency token {})", status, session.token().to_string()));
     }
     report_["replicas"] = {{"hosts", hosts}, {"read_your_writes", status}, {"token", session.token().to_string()}};
+  }
+
+  // A slow report on purpose: SQLite counts half a million rows; PostgreSQL sleeps.
+  std::string_view slow_report() const {
+    return db_.dialect() == Dialect::postgres
+               ? "SELECT pg_sleep(0.2)"
+               : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500000) "
+                 "SELECT count(*) FROM c";
+  }
+
+  void monitoring() {
+    step(steps() - 1, "Monitoring: Prometheus metrics and an alert that fires and resolves");
+    metrics::Registry registry;
+    Json alerts = Json::array();
+    auto on_alert = [&](const Alert& a) {
+      if (text()) {
+        term_.line(fmt::format("    {} {}: {}", a.state == AlertState::firing ? term_.red("alert firing:  ")
+                                                                               : term_.green("alert resolved:"),
+                               a.name, a.summary));
+      }
+      alerts.push_back({{"name", a.name}, {"state", to_string(a.state)}, {"summary", a.summary}});
+    };
+    DBMonitor monitor(db_, {.alert_thresholds = {{"query_duration", 50}},
+                            .sinks = {callback_sink(on_alert)},
+                            .registry = &registry,
+                            .background = false});
+    monitor.sample();
+    for (std::int64_t user = 1; user <= 50; ++user) (void)db_.execute(get_user_orders(user));
+    if (text()) term_.line("    50 x get_user_orders, then a slow report; alert when a statement takes > 50 ms:");
+    (void)db_.execute(slow_report());
+    monitor.sample();  // the report was slow: fires
+    monitor.wait_for_notifications();
+    monitor.sample();  // nothing slow since: resolves
+    monitor.wait_for_notifications();
+    // The seed query's series, found by its normalised text, and the pool's and host's gauges.
+    std::string fingerprint;
+    const std::string seed = sql::normalize_any(get_user_orders(1).render(db_.dialect()).sql);
+    for (const StatementSnapshot& st : monitor.snapshot().statements) {
+      if (st.query == seed) fingerprint = st.id;
+    }
+    Json lines = Json::array();
+    const std::string exposition = registry.expose();
+    for (std::size_t start = 0, end; start < exposition.size(); start = end + 1) {
+      end = exposition.find('\n', start);
+      const std::string line = exposition.substr(start, end - start);
+      const bool seed_line = line.starts_with("nexdb_query_duration_seconds_") && line.find("_bucket") == std::string::npos &&
+                             !fingerprint.empty() && line.find(fingerprint) != std::string::npos;
+      const bool shape_line = line.starts_with("nexdb_query_shape{") && !fingerprint.empty() &&
+                              line.find(fingerprint) != std::string::npos;
+      if (seed_line || shape_line || line.starts_with("nexdb_pool_connections{") || line.starts_with("nexdb_up{")) {
+        lines.push_back(line);
+      }
+    }
+    if (text()) {
+      term_.line("    a few of the metrics (`nexdb serve` serves them at http://127.0.0.1:9477/metrics):");
+      for (const auto& line : lines) term_.line("      " + term_.dim(line.get<std::string>()));
+    }
+    report_["monitoring"] = {{"metrics", lines}, {"alerts", alerts}, {"seed_query_fingerprint", fingerprint}};
   }
 
   void pool_report() {

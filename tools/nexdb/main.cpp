@@ -7,6 +7,7 @@
 #include <map>
 
 #include "command_migrate.hpp"
+#include "command_monitor.hpp"
 #include "context.hpp"
 #include "demo.hpp"
 #include "nexdb/error.hpp"
@@ -62,6 +63,24 @@ int run(int argc, char** argv) {
       "status", "Each host of each PostgreSQL cluster: role, round-trip time, replication lag, health");
   replica_status->add_option("--cluster", replica_cluster, "Only this cluster");
 
+  nexdb::cli::MonitorCommandOptions monitoring;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve Prometheus metrics of every cluster at /metrics, health at /healthz and a dashboard at /");
+  serve_cmd->add_option("--listen", monitoring.listen, "host:port (default: [metrics] listen, 127.0.0.1:9477)");
+  serve_cmd->add_option("--cluster", monitoring.cluster, "Only this cluster");
+  serve_cmd->add_option("--interval-ms", monitoring.interval_ms, "Sampling interval (default: [monitor] interval_ms)")
+      ->check(CLI::PositiveNumber);
+  auto* monitor_cmd = app.add_subcommand(
+      "monitor", "Live view of every cluster: hosts, connections, lag, slowest statements, alerts");
+  monitor_cmd->require_subcommand(0, 1);
+  monitor_cmd->add_option("--cluster", monitoring.cluster, "Only this cluster");
+  monitor_cmd->add_option("--interval-ms", monitoring.interval_ms, "Refresh interval (default: [monitor] interval_ms)")
+      ->check(CLI::PositiveNumber);
+  monitor_cmd->add_flag("--once", monitoring.once, "Print one snapshot and exit (exit 1 if a host is down)");
+  auto* rules_cmd = monitor_cmd->add_subcommand(
+      "rules", "Write the configured alerts as a Prometheus alerting rules file");
+  rules_cmd->add_option("--output,-o", monitoring.output, "File to write (default: stdout)");
+
   auto* config_cmd = app.add_subcommand("config", "Inspect the configuration")->require_subcommand(1);
   auto* config_check = config_cmd->add_subcommand(
       "check", "Validate the configuration and print the effective settings with where each came from");
@@ -75,6 +94,9 @@ int run(int argc, char** argv) {
   if (demo_cmd->parsed()) return nexdb::cli::run_demo(demo);
   if (config_check->parsed()) return nexdb::cli::run_config_check(global);
   if (replica_status->parsed()) return nexdb::cli::run_replica_status(global, replica_cluster);
+  if (serve_cmd->parsed()) return nexdb::cli::run_serve(global, monitoring);
+  if (rules_cmd->parsed()) return nexdb::cli::run_monitor_rules(global, monitoring);
+  if (monitor_cmd->parsed()) return nexdb::cli::run_monitor_view(global, monitoring);
   if (migrate_cmd->parsed()) {
     migrate.action = migrate_cmd->get_subcommands().front()->get_name();
     return nexdb::cli::run_migrate(global, migrate);
