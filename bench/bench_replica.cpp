@@ -9,6 +9,8 @@
 //   BM_nexdb_replicas           nexdb::ReplicaManager: reads by preference `replica`, writes to
 //                               the primary
 //   BM_routing_round_robin      cost of the stand-in's routing decision alone (no I/O)
+//   BM_replica_host_selection   cost of ReplicaManager's routing decision alone (no I/O, no lease)
+//   BM_classify_raw_sql_*       classifying raw SQL as read or write: seen before / new text
 //
 // Needs `scripts/pg-cluster start` and `scripts/pgpool start` (same NEXDB_PG_PORT); a variant whose
 // servers are not reachable is skipped with a message. See docs/pgpool.md.
@@ -32,6 +34,7 @@
 #include "ratio_main.hpp"
 
 #if __has_include("nexdb/replica.hpp")
+#include "cluster/replica_state.hpp"  // host selection, benchmarked alone
 #include "nexdb/replica.hpp"
 #define NEXDB_BENCH_HAVE_REPLICA_MANAGER 1
 #endif
@@ -313,7 +316,8 @@ void BM_nexdb_replicas(benchmark::State& state) {
       if (is_update) {
         g_replicas->execute_write(nexdb::Statement{kUpdateSql, {nexdb::Value(id)}});
       } else {
-        const nexdb::Rows rows = g_replicas->execute_read(nexdb::Statement{kSelectSql, {nexdb::Value(id)}});
+        const nexdb::Rows rows =
+            g_replicas->execute_read(nexdb::Statement{kSelectSql, {nexdb::Value(id)}});
         benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
       }
     } catch (const nexdb::Error& e) {
@@ -340,6 +344,49 @@ void BM_replica_manager_route_read(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_replica_manager_route_read);
+
+// The routing decision alone, no lease and no lock: host selection over a primary and two
+// replicas as the health checks see them, for `replica` and `nearest` (random pick in window).
+void BM_replica_host_selection(benchmark::State& state) {
+  nexdb::detail::HostList hosts;
+  for (int i = 0; i < 3; ++i) {
+    auto host = std::make_unique<nexdb::detail::ReplicaHost>();
+    host->index = static_cast<std::size_t>(i);
+    host->stats.role = i == 0 ? nexdb::HostRole::primary : nexdb::HostRole::replica;
+    host->stats.healthy = true;
+    host->rtt_us = 200.0 + i;
+    hosts.push_back(std::move(host));
+  }
+  const nexdb::ReplicaSettings settings = replica_settings();
+  const auto preference = static_cast<nexdb::ReadPreference>(state.range(0));
+  std::minstd_rand random{42};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        nexdb::detail::pick_read_host(hosts, preference, settings, nullptr, random));
+  }
+}
+BENCHMARK(BM_replica_host_selection)
+    ->Arg(static_cast<int>(nexdb::ReadPreference::replica))
+    ->Arg(static_cast<int>(nexdb::ReadPreference::nearest));
+
+// Raw SQL classification: a text seen before (a hash lookup) and a new text (a parse).
+void BM_classify_raw_sql_seen(benchmark::State& state) {
+  const std::string sql = "SELECT balance, name FROM bench_accounts WHERE id = $1";
+  for (auto _ : state) benchmark::DoNotOptimize(nexdb::classify_sql(sql));
+}
+BENCHMARK(BM_classify_raw_sql_seen);
+
+void BM_classify_raw_sql_new(benchmark::State& state) {
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::string sql = "SELECT balance, name FROM bench_accounts WHERE id = $1 AND " +
+                            std::to_string(++n) + " > 0";
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(nexdb::classify_sql(sql));
+  }
+}
+BENCHMARK(BM_classify_raw_sql_new);
 #endif
 
 BENCHMARK(BM_primary_only_libpq)->Threads(kThreads)->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -47,6 +47,13 @@ struct ClusterConfig {
   /// A replica further behind than either limit is not used for reads (0 = no limit).
   std::uint64_t max_replication_lag_bytes = 16 * 1024 * 1024;
   std::chrono::milliseconds max_replication_lag{5000};
+  /// `nearest` spreads reads over hosts within this round-trip time of the nearest.
+  std::chrono::milliseconds latency_window{15};
+  /// How often each host is probed (role, WAL position, round-trip time).
+  std::chrono::milliseconds health_check_interval{500};
+  /// Read-your-writes: how long a session's read waits for a replica to replay its writes
+  /// before it goes to the primary (0 = do not wait).
+  std::chrono::milliseconds read_your_writes_wait{0};
   /// Effective settings: [connection] overlaid by [clusters.<name>.connection]; `uri` is empty.
   ConnectOptions connection{};
   /// Effective settings: [pool] overlaid by [clusters.<name>.pool]; `name` is the cluster's.

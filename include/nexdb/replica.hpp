@@ -96,9 +96,10 @@ std::optional<std::uint64_t> parse_lsn(std::string_view text) noexcept;
 std::string format_lsn(std::uint64_t lsn);
 
 enum class StatementKind { read, write };
-/// Conservative classification of raw SQL: `read` only for a single plain SELECT / WITH ...
+/// Conservative classification of raw SQL with PostgreSQL's parser: `read` only for a single
 /// SELECT / VALUES / TABLE / SHOW without locking clauses, data-modifying CTEs, SELECT INTO or
-/// calls of known side-effect functions; everything else (and anything unsure) is `write`.
+/// calls of functions other than known side-effect-free built-ins; everything else (user-defined
+/// functions, text the parser rejects, several statements) is `write`. Cached by text.
 StatementKind classify_sql(std::string_view sql) noexcept;
 
 namespace detail {
@@ -227,6 +228,11 @@ class Session {
     }
   }
 
+  /// This session's read preference (for read() and read_lease() without one); the manager's
+  /// until set.
+  ReadPreference read_preference() const noexcept;
+  void set_read_preference(ReadPreference preference) noexcept { preference_ = preference; }
+
   const ConsistencyToken& token() const noexcept { return token_; }
   /// Adopts a token from elsewhere (a cookie, another session); keeps the later position.
   void observe(ConsistencyToken token) noexcept { token_.merge(token); }
@@ -236,6 +242,7 @@ class Session {
  private:
   ReplicaManager* manager_;
   ConsistencyToken token_;
+  std::optional<ReadPreference> preference_{};
 };
 
 }  // namespace nexdb

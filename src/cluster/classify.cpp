@@ -1,168 +1,238 @@
-// Conservative classification of raw SQL for routing. A wrong "read" would send a write to a
-// replica (which refuses it) or a locking read away from the primary, so only statements that
-// are plainly reads are reads; anything the scanner is unsure about is a write.
+// Conservative classification of raw SQL for routing, on PostgreSQL's own parser (libpg_query).
+// A wrong "read" would send a write to a replica (which refuses it) or a locking read away from
+// the primary, so only statements that are plainly reads are reads: one SELECT (or VALUES,
+// TABLE, SHOW) with no locking clause, no INTO, no data-modifying CTE and no call of a function
+// that is not known to be free of side effects. Anything else, or text the parser rejects, is a
+// write. Results are cached by text: raw SQL with bound parameters repeats.
 #include <algorithm>
 #include <array>
-#include <cctype>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
+#include <unordered_map>
 
 #include "nexdb/replica.hpp"
+#include "nexdb/sql_text.hpp"
 
 namespace nexdb {
-
 namespace {
 
-// Words that make a statement a write wherever they appear outside literals: DML in a CTE,
-// locking clauses (FOR UPDATE/SHARE; also catches harmless substring(x FOR n), which is fine),
-// SELECT INTO, and functions with side effects or that need a primary.
-constexpr std::array<std::string_view, 30> write_words{"insert",
-                                                       "update",
-                                                       "delete",
-                                                       "merge",
-                                                       "for",
-                                                       "into",
-                                                       "call",
-                                                       "do",
-                                                       "copy",
-                                                       "lock",
-                                                       "nextval",
-                                                       "setval",
-                                                       "currval",
-                                                       "lastval",
-                                                       "set_config",
-                                                       "pg_notify",
-                                                       "txid_current",
-                                                       "pg_current_xact_id",
-                                                       "pg_terminate_backend",
-                                                       "pg_cancel_backend",
-                                                       "pg_reload_conf",
-                                                       "pg_switch_wal",
-                                                       "pg_promote",
-                                                       "pg_create_restore_point",
-                                                       "pg_wal_replay_pause",
-                                                       "pg_wal_replay_resume",
-                                                       "dblink_exec",
-                                                       "lo_create",
-                                                       "lo_unlink",
-                                                       "lo_import"};
-// Prefixes of function families with side effects.
-constexpr std::array<std::string_view, 5> write_prefixes{"pg_advisory", "pg_try_advisory", "lo_",
-                                                         "dblink", "pg_logical_emit"};
-constexpr std::array<std::string_view, 4> read_starts{"select", "with", "values", "table"};
+using Json = nlohmann::json;
 
-struct Scan {
-  std::vector<std::string> words;
-  bool multiple_statements = false;
-  bool unterminated = false;
+// Built-in functions without side effects (aggregates, window, string, math, date/time, JSON,
+// arrays, catalog and replication status). User-defined functions are not known, so a call of
+// one is a write: it may modify data. Callers that know better use execute_read().
+constexpr std::array<std::string_view, 96> read_functions{"count",
+                                                          "sum",
+                                                          "avg",
+                                                          "min",
+                                                          "max",
+                                                          "every",
+                                                          "bool_and",
+                                                          "bool_or",
+                                                          "bit_and",
+                                                          "bit_or",
+                                                          "stddev",
+                                                          "stddev_pop",
+                                                          "stddev_samp",
+                                                          "variance",
+                                                          "var_pop",
+                                                          "var_samp",
+                                                          "corr",
+                                                          "covar_pop",
+                                                          "covar_samp",
+                                                          "percentile_cont",
+                                                          "percentile_disc",
+                                                          "mode",
+                                                          "rank",
+                                                          "dense_rank",
+                                                          "row_number",
+                                                          "percent_rank",
+                                                          "cume_dist",
+                                                          "ntile",
+                                                          "lag",
+                                                          "lead",
+                                                          "first_value",
+                                                          "last_value",
+                                                          "nth_value",
+                                                          "abs",
+                                                          "ceil",
+                                                          "ceiling",
+                                                          "floor",
+                                                          "round",
+                                                          "trunc",
+                                                          "sqrt",
+                                                          "cbrt",
+                                                          "power",
+                                                          "mod",
+                                                          "ln",
+                                                          "log",
+                                                          "exp",
+                                                          "sign",
+                                                          "div",
+                                                          "random",
+                                                          "width_bucket",
+                                                          "lower",
+                                                          "upper",
+                                                          "length",
+                                                          "char_length",
+                                                          "octet_length",
+                                                          "bit_length",
+                                                          "substring",
+                                                          "substr",
+                                                          "trim",
+                                                          "btrim",
+                                                          "ltrim",
+                                                          "rtrim",
+                                                          "replace",
+                                                          "translate",
+                                                          "concat",
+                                                          "concat_ws",
+                                                          "left",
+                                                          "right",
+                                                          "lpad",
+                                                          "rpad",
+                                                          "position",
+                                                          "strpos",
+                                                          "split_part",
+                                                          "format",
+                                                          "md5",
+                                                          "sha224",
+                                                          "sha256",
+                                                          "sha384",
+                                                          "sha512",
+                                                          "encode",
+                                                          "decode",
+                                                          "initcap",
+                                                          "reverse",
+                                                          "repeat",
+                                                          "starts_with",
+                                                          "ascii",
+                                                          "chr",
+                                                          "now",
+                                                          "age",
+                                                          "timezone",
+                                                          "extract",
+                                                          "overlaps",
+                                                          "clock_timestamp",
+                                                          "statement_timestamp",
+                                                          "transaction_timestamp",
+                                                          "isfinite"};
+constexpr std::array<std::string_view, 30> read_function_prefixes{"array_",
+                                                                  "string_",
+                                                                  "json",
+                                                                  "regexp_",
+                                                                  "to_",
+                                                                  "date_",
+                                                                  "make_",
+                                                                  "justify_",
+                                                                  "regr_",
+                                                                  "generate_",
+                                                                  "unnest",
+                                                                  "cardinality",
+                                                                  "quote_",
+                                                                  "format_type",
+                                                                  "pg_get_",
+                                                                  "pg_size_",
+                                                                  "pg_relation_size",
+                                                                  "pg_total_relation_size",
+                                                                  "pg_table_size",
+                                                                  "pg_indexes_size",
+                                                                  "pg_database_size",
+                                                                  "pg_is_in_recovery",
+                                                                  "pg_last_",
+                                                                  "pg_current_wal",
+                                                                  "pg_wal_lsn_diff",
+                                                                  "pg_backend_pid",
+                                                                  "inet_",
+                                                                  "has_",
+                                                                  "current_setting",
+                                                                  "version"};
+
+// Nodes that make any statement containing them a write.
+constexpr std::array<std::string_view, 5> write_nodes{"InsertStmt", "UpdateStmt", "DeleteStmt",
+                                                      "MergeStmt", "LockingClause"};
+
+bool known_read_function(const Json& funcname) {
+  if (!funcname.is_array() || funcname.empty()) return false;
+  std::string name;
+  for (const Json& part : funcname) {  // schema-qualified: only pg_catalog's are known
+    const Json& text = part.contains("String") ? part["String"] : Json();
+    std::string value = text.is_object() ? text.value("sval", text.value("str", "")) : "";
+    if (!name.empty() && name != "pg_catalog") return false;
+    name = std::move(value);
+  }
+  if (std::find(read_functions.begin(), read_functions.end(), name) != read_functions.end()) {
+    return true;
+  }
+  return std::any_of(read_function_prefixes.begin(), read_function_prefixes.end(),
+                     [&](std::string_view prefix) { return name.starts_with(prefix); });
+}
+
+// True when anything under `node` writes, locks or calls an unknown function.
+bool writes(const Json& node) {
+  if (node.is_array()) return std::any_of(node.begin(), node.end(), writes);
+  if (!node.is_object()) return false;
+  for (const auto& [key, value] : node.items()) {
+    if (std::find(write_nodes.begin(), write_nodes.end(), key) != write_nodes.end()) return true;
+    if (key == "intoClause" && !value.is_null()) return true;  // SELECT INTO creates a table
+    if (key == "FuncCall" && !known_read_function(value.value("funcname", Json()))) return true;
+    if (writes(value)) return true;
+  }
+  return false;
+}
+
+StatementKind classify_parsed(std::string_view sql) {
+  const Json tree = Json::parse(sql::parse_tree_json(sql));
+  const Json& statements = tree.at("stmts");
+  if (statements.size() != 1) return StatementKind::write;  // none, or several
+  const Json& statement = statements[0].at("stmt");
+  if (statement.contains("VariableShowStmt")) return StatementKind::read;
+  if (!statement.contains("SelectStmt")) return StatementKind::write;
+  return writes(statement) ? StatementKind::write : StatementKind::read;
+}
+
+// Raw SQL is classified once per distinct text; the cache is emptied when full rather than
+// tracking recency (applications have a bounded set of statements).
+class ClassificationCache {
+ public:
+  StatementKind classify(std::string_view sql) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = kinds_.find(sql); it != kinds_.end()) return it->second;
+    }
+    StatementKind kind = StatementKind::write;
+    try {
+      kind = classify_parsed(sql);
+    } catch (...) {  // a syntax error PostgreSQL's parser reports, or out of memory: unsure
+      kind = StatementKind::write;
+    }
+    std::lock_guard lock(mutex_);
+    if (kinds_.size() >= kCapacity) kinds_.clear();
+    kinds_.emplace(std::string(sql), kind);
+    return kind;
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 4096;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, StatementKind, Hash, std::equal_to<>> kinds_;
 };
-
-// Skips a literal or comment starting at i; returns the index after it, or npos if unterminated.
-std::size_t skip_quoted(std::string_view sql, std::size_t i, char quote) {
-  for (++i; i < sql.size(); ++i) {
-    if (sql[i] != quote) continue;
-    if (i + 1 < sql.size() && sql[i + 1] == quote) {  // '' or "" escape
-      ++i;
-      continue;
-    }
-    return i + 1;
-  }
-  return std::string_view::npos;
-}
-
-std::size_t skip_dollar(std::string_view sql, std::size_t i) {
-  auto close = sql.find('$', i + 1);
-  if (close == std::string_view::npos) return close;
-  std::string_view tag = sql.substr(i, close - i + 1);
-  auto end = sql.find(tag, close + 1);
-  return end == std::string_view::npos ? end : end + tag.size();
-}
-
-bool is_word_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
-}
-
-// Returns the index after a comment or literal at i, i when there is none, npos when open.
-std::size_t skip_non_code(std::string_view sql, std::size_t i) {
-  char c = sql[i];
-  char next = i + 1 < sql.size() ? sql[i + 1] : '\0';
-  if (c == '-' && next == '-') {
-    auto end = sql.find('\n', i);
-    return end == std::string_view::npos ? sql.size() : end + 1;
-  }
-  if (c == '/' && next == '*') {  // PostgreSQL comments nest; treat nesting as unsure
-    auto end = sql.find("*/", i + 2);
-    if (end == std::string_view::npos) return end;
-    if (sql.substr(i + 2, end - i - 2).find("/*") != std::string_view::npos) {
-      return std::string_view::npos;
-    }
-    return end + 2;
-  }
-  if (c == '\'' || c == '"') return skip_quoted(sql, i, c);
-  if (c == '$' && (i == 0 || !is_word_char(sql[i - 1])) && next != '\0' &&
-      !std::isdigit(static_cast<unsigned char>(next))) {
-    return skip_dollar(sql, i);
-  }
-  return i;
-}
-
-Scan scan(std::string_view sql) {
-  Scan result;
-  bool after_semicolon = false;
-  for (std::size_t i = 0; i < sql.size();) {
-    std::size_t skipped = skip_non_code(sql, i);
-    if (skipped == std::string_view::npos) {
-      result.unterminated = true;
-      return result;
-    }
-    if (skipped != i) {
-      i = skipped;
-      continue;
-    }
-    char c = sql[i];
-    if (c == ';') {
-      after_semicolon = true;
-      ++i;
-      continue;
-    }
-    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
-      ++i;
-      continue;
-    }
-    if (after_semicolon) result.multiple_statements = true;
-    if (!is_word_char(c)) {
-      ++i;
-      continue;
-    }
-    std::size_t start = i;
-    while (i < sql.size() && is_word_char(sql[i])) ++i;
-    std::string word(sql.substr(start, i - start));
-    std::transform(word.begin(), word.end(), word.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    result.words.push_back(std::move(word));
-  }
-  return result;
-}
-
-bool is_write_word(std::string_view word) {
-  if (std::find(write_words.begin(), write_words.end(), word) != write_words.end()) return true;
-  return std::any_of(write_prefixes.begin(), write_prefixes.end(),
-                     [&](std::string_view prefix) { return word.starts_with(prefix); });
-}
 
 }  // namespace
 
 StatementKind classify_sql(std::string_view sql) noexcept {
   try {
-    Scan s = scan(sql);
-    if (s.unterminated || s.multiple_statements || s.words.empty()) return StatementKind::write;
-    if (std::find(read_starts.begin(), read_starts.end(), s.words.front()) == read_starts.end()) {
-      return StatementKind::write;
-    }
-    bool writes = std::any_of(s.words.begin(), s.words.end(), is_write_word);
-    return writes ? StatementKind::write : StatementKind::read;
+    static ClassificationCache cache;
+    return cache.classify(sql);
   } catch (...) {
-    return StatementKind::write;  // out of memory while scanning: the safe answer
+    return StatementKind::write;  // out of memory: the safe answer
   }
 }
 

@@ -136,7 +136,7 @@ void ReplicaState::report_failure(ReplicaHost& host, const std::string& error) {
 // an idle primary, so a replica that has replayed everything the primary has written counts as
 // 0 s behind whatever its last commit's age.
 void ReplicaState::update_lags() {
-  ReplicaHost* primary = primary_locked();
+  ReplicaHost* primary = current_primary(hosts_);
   for (auto& host : hosts_) {
     HostStats& s = host->stats;
     if (s.role != HostRole::replica) {

@@ -18,6 +18,9 @@ ReplicaManager ReplicaManager::from_config(const ClusterConfig& cluster) {
       .read_preference = cluster.read_preference,
       .max_replication_lag_bytes = cluster.max_replication_lag_bytes,
       .max_replication_lag = cluster.max_replication_lag,
+      .latency_window = cluster.latency_window,
+      .health_check_interval = cluster.health_check_interval,
+      .ryw_wait = cluster.read_your_writes_wait,
       .pool = cluster.pool,
       .connection = cluster.connection,
   });
@@ -131,9 +134,11 @@ Rows Session::write(const Statement& statement) {
   return rows;
 }
 
-Rows Session::read(const Statement& statement) {
-  return read(statement, manager_->settings().read_preference);
+ReadPreference Session::read_preference() const noexcept {
+  return preference_.value_or(manager_->settings().read_preference);
 }
+
+Rows Session::read(const Statement& statement) { return read(statement, read_preference()); }
 
 Rows Session::read(const Statement& statement, ReadPreference preference) {
   if (token_.empty()) return manager_->execute_read(statement, preference);
@@ -141,7 +146,7 @@ Rows Session::read(const Statement& statement, ReadPreference preference) {
   return lease->execute(statement);
 }
 
-Lease Session::read_lease() { return read_lease(manager_->settings().read_preference); }
+Lease Session::read_lease() { return read_lease(read_preference()); }
 
 Lease Session::read_lease(ReadPreference preference) {
   Lease lease = manager_->read(preference);

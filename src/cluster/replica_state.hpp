@@ -68,10 +68,6 @@ class ReplicaState {
   void apply_probe(ReplicaHost& host, const ProbeResult& result);
   void apply_failure(ReplicaHost& host, const std::string& error);
   void update_lags();
-  ReplicaHost* primary_locked();
-  bool readable_replica(const ReplicaHost& host) const;
-  ReplicaHost* nearest_locked(const std::vector<ReplicaHost*>& candidates);
-  ReplicaHost* pick_locked(ReadPreference preference, const ReplicaHost* avoid);
 
   ReplicaSettings settings_;
   std::shared_ptr<StatementObserverHub> observers_;
@@ -84,6 +80,21 @@ class ReplicaState {
   std::uint64_t role_changes_ = 0;
   std::minstd_rand random_{std::random_device{}()};
 };
+
+// Host selection: pure functions of what the health checks saw (host_selection.cpp), called
+// under ReplicaState's mutex.
+using HostList = std::vector<std::unique_ptr<ReplicaHost>>;
+
+/// The healthy host reporting itself primary; when several do (a promoted replica while the old
+/// primary still runs), the one seen becoming primary most recently. Null when there is none.
+ReplicaHost* current_primary(const HostList& hosts);
+/// A healthy replica within both lag limits.
+bool readable_replica(const ReplicaHost& host, const ReplicaSettings& settings);
+/// The host a read with `preference` goes to, never `avoid`; null when none is eligible. Among
+/// several eligible hosts, MongoDB's rule: the lowest smoothed RTT, then a random host among
+/// those within `latency_window` of it.
+ReplicaHost* pick_read_host(const HostList& hosts, ReadPreference preference, const ReplicaSettings& settings,
+                            const ReplicaHost* avoid, std::minstd_rand& random);
 
 /// Runs the health-check query on `connection`.
 ProbeResult probe(Connection& connection);

@@ -76,69 +76,9 @@ ReplicaState::~ReplicaState() {
   for (auto& host : hosts_) host->pool->close(std::chrono::milliseconds{5000});
 }
 
-// Several hosts may claim to be primary (a promoted replica while the old primary still runs):
-// the one seen becoming primary most recently wins, then the configured order.
-ReplicaHost* ReplicaState::primary_locked() {
-  ReplicaHost* best = nullptr;
-  for (auto& host : hosts_) {
-    if (host->stats.role != HostRole::primary || !host->stats.healthy) continue;
-    if (best == nullptr || host->promoted_seq > best->promoted_seq) best = host.get();
-  }
-  return best;
-}
-
-bool ReplicaState::readable_replica(const ReplicaHost& host) const {
-  const HostStats& s = host.stats;
-  if (s.role != HostRole::replica || !s.healthy) return false;
-  if (settings_.max_replication_lag_bytes > 0 &&
-      s.lag_bytes > settings_.max_replication_lag_bytes) {
-    return false;
-  }
-  return settings_.max_replication_lag.count() == 0 || s.lag <= settings_.max_replication_lag;
-}
-
-// MongoDB's rule: the lowest smoothed RTT, then a random host among those within the window.
-ReplicaHost* ReplicaState::nearest_locked(const std::vector<ReplicaHost*>& candidates) {
-  if (candidates.empty()) return nullptr;
-  double best = (*std::min_element(candidates.begin(), candidates.end(), [](auto* a, auto* b) {
-                  return a->rtt_us < b->rtt_us;
-                }))->rtt_us;
-  double window = static_cast<double>(
-      std::chrono::duration_cast<std::chrono::microseconds>(settings_.latency_window).count());
-  std::vector<ReplicaHost*> near;
-  for (auto* host : candidates) {
-    if (host->rtt_us <= best + window) near.push_back(host);
-  }
-  std::uniform_int_distribution<std::size_t> pick(0, near.size() - 1);
-  return near[pick(random_)];
-}
-
-ReplicaHost* ReplicaState::pick_locked(ReadPreference preference, const ReplicaHost* avoid) {
-  ReplicaHost* primary = primary_locked();
-  if (primary == avoid) primary = nullptr;
-  std::vector<ReplicaHost*> replicas;
-  for (auto& host : hosts_) {
-    if (host.get() != avoid && readable_replica(*host)) replicas.push_back(host.get());
-  }
-  switch (preference) {
-    case ReadPreference::primary:
-      return primary;
-    case ReadPreference::primary_preferred:
-      return primary != nullptr ? primary : nearest_locked(replicas);
-    case ReadPreference::replica:
-      return nearest_locked(replicas);
-    case ReadPreference::replica_preferred:
-      return replicas.empty() ? primary : nearest_locked(replicas);
-    case ReadPreference::nearest:
-      if (primary != nullptr) replicas.push_back(primary);
-      return nearest_locked(replicas);
-  }
-  return nullptr;
-}
-
 ReplicaHost& ReplicaState::choose_read(ReadPreference preference, const ReplicaHost* avoid) {
   std::lock_guard lock(mutex_);
-  ReplicaHost* host = pick_locked(preference, avoid);
+  ReplicaHost* host = pick_read_host(hosts_, preference, settings_, avoid, random_);
   if (host == nullptr) {
     throw ConnectionError(
         fmt::format("no host is eligible for reads with preference {} "
@@ -150,7 +90,7 @@ ReplicaHost& ReplicaState::choose_read(ReadPreference preference, const ReplicaH
 
 ReplicaHost& ReplicaState::choose_write() {
   std::lock_guard lock(mutex_);
-  ReplicaHost* host = primary_locked();
+  ReplicaHost* host = current_primary(hosts_);
   if (host == nullptr) {
     throw ConnectionError("no primary is available (every host is down or in recovery)");
   }

@@ -57,6 +57,11 @@ class Describer {
         static_cast<std::int64_t>(cluster.max_replication_lag_bytes));
     add(prefix + ".max_replication_lag_ms",
         static_cast<std::int64_t>(cluster.max_replication_lag.count()));
+    add(prefix + ".latency_window_ms", static_cast<std::int64_t>(cluster.latency_window.count()));
+    add(prefix + ".health_check_interval_ms",
+        static_cast<std::int64_t>(cluster.health_check_interval.count()));
+    add(prefix + ".read_your_writes_wait_ms",
+        static_cast<std::int64_t>(cluster.read_your_writes_wait.count()));
     add_fields(prefix + ".connection", config_detail::connection_fields, cluster.connection,
                {"connection", "database"});
     add_fields(prefix + ".pool", config_detail::pool_fields, cluster.pool, {"pool"});

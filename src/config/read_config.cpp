@@ -136,6 +136,9 @@ ClusterConfig read_cluster(const TableReader& table, std::string name,
   cluster.read_preference = read_preference(table, !cluster.replicas.empty());
   if (auto v = table.integer("max_replication_lag_bytes")) cluster.max_replication_lag_bytes = *v;
   if (auto v = table.millis("max_replication_lag_ms")) cluster.max_replication_lag = *v;
+  if (auto v = table.millis("latency_window_ms")) cluster.latency_window = *v;
+  if (auto v = table.millis("health_check_interval_ms", 1)) cluster.health_check_interval = *v;
+  if (auto v = table.millis("read_your_writes_wait_ms")) cluster.read_your_writes_wait = *v;
   if (const auto* sub = table.subtable("connection")) {
     read_connection(TableReader(table.context(), *sub, table.key_path("connection")),
                     cluster.connection);

@@ -71,6 +71,9 @@ inline constexpr KeySpec cluster_keys[] = {
     {"read_preference", Kind::string},
     {"max_replication_lag_bytes", Kind::integer},
     {"max_replication_lag_ms", Kind::integer},
+    {"latency_window_ms", Kind::integer},
+    {"health_check_interval_ms", Kind::integer},
+    {"read_your_writes_wait_ms", Kind::integer},
     {"pool", Kind::table},
     {"connection", Kind::table},
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace nexdb {
 namespace {
 
@@ -49,12 +51,22 @@ std::string redact_password(std::string_view text) {
       out.replace(colon + 1, at - colon - 1, "***");
     }
   }
-  // Query parameter or key=value form: password=secret -> password=***
-  for (std::size_t pos = out.find("password="); pos != std::string::npos;
-       pos = out.find("password=", pos + 1)) {
-    auto begin = pos + 9;
-    auto end = out.find_first_of(" &", begin);
-    if (end == std::string::npos) end = out.size();
+  // Query parameter or libpq key=value form: password=secret, password = 'a b' -> password=***
+  for (std::size_t pos = out.find("password"); pos != std::string::npos; pos = out.find("password", pos + 1)) {
+    if (pos > 0 && std::string_view(" \t?&;,").find(out[pos - 1]) == std::string_view::npos) continue;
+    std::size_t begin = out.find_first_not_of(" \t", pos + 8);
+    if (begin == std::string::npos || out[begin] != '=') continue;
+    begin = out.find_first_not_of(" \t", begin + 1);
+    if (begin == std::string::npos) break;
+    std::size_t end = begin;
+    if (out[begin] == '\'') {  // libpq quoting: backslash escapes, up to the closing quote
+      for (end = begin + 1; end < out.size() && out[end] != '\''; ++end) {
+        if (out[end] == '\\') ++end;
+      }
+      end = std::min(end + 1, out.size());
+    } else {
+      end = std::min(out.find_first_of(" \t&", begin), out.size());
+    }
     out.replace(begin, end - begin, "***");
   }
   return out;

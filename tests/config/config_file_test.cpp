@@ -93,6 +93,9 @@ replicas = ["postgresql://app@127.0.0.1:54321/app", "postgresql://app@127.0.0.1:
 read_preference = "nearest"
 max_replication_lag_bytes = 1048576
 max_replication_lag_ms = 250
+latency_window_ms = 5
+health_check_interval_ms = 200
+read_your_writes_wait_ms = 300
 
 [clusters.zeta.pool]
 max_size = 20
@@ -112,6 +115,9 @@ primary = "sqlite:alpha.db"
   EXPECT_EQ(zeta.read_preference, ReadPreference::nearest);
   EXPECT_EQ(zeta.max_replication_lag_bytes, 1048576u);
   EXPECT_EQ(zeta.max_replication_lag, milliseconds(250));
+  EXPECT_EQ(zeta.latency_window, milliseconds(5));
+  EXPECT_EQ(zeta.health_check_interval, milliseconds(200));
+  EXPECT_EQ(zeta.read_your_writes_wait, milliseconds(300));
   EXPECT_EQ(zeta.pool.max_size, 20u);  // its own
   EXPECT_EQ(zeta.pool.min_idle, 2u);   // inherited from [pool]
   EXPECT_EQ(zeta.pool.name, "zeta");
@@ -242,6 +248,9 @@ TEST(ConfigFile, ClusterErrors) {
   EXPECT_CONTAINS(
       parse_error("[clusters.main]\nprimary = \"sqlite:a.db\"\nmax_replication_lag_ms = -5\n"),
       "x.toml:3: clusters.main.max_replication_lag_ms: must not be negative");
+  EXPECT_CONTAINS(
+      parse_error("[clusters.main]\nprimary = \"sqlite:a.db\"\nhealth_check_interval_ms = 0\n"),
+      "x.toml:3: clusters.main.health_check_interval_ms:");
 }
 
 TEST(ConfigFile, MonitorMetricsAndMigrationsErrors) {

@@ -49,6 +49,12 @@ TEST(Errors, PasswordsAreRedacted) {
   EXPECT_EQ(redact_password("postgresql://db/x?user=a&password=s3cret"),
             "postgresql://db/x?user=a&password=***");
   EXPECT_EQ(redact_password("postgresql://app@db:5432/x"), "postgresql://app@db:5432/x");
+  // libpq's key = value syntax allows spaces around '=' and quoted values with escapes.
+  EXPECT_EQ(redact_password("host=db password = s3cret user=app"), "host=db password = *** user=app");
+  EXPECT_EQ(redact_password("password='a b\\' c' dbname=x"), "password=*** dbname=x");
+  EXPECT_EQ(redact_password("host=db\tpassword=s3cret"), "host=db\tpassword=***");
+  // Other keys that merely contain the word are left alone.
+  EXPECT_EQ(redact_password("host=db passwordless=1"), "host=db passwordless=1");
 }
 
 TEST(Errors, UnknownSchemeIsAConfigErrorWithoutThePassword) {

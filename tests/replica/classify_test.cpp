@@ -19,6 +19,11 @@ TEST(ClassifySql, PlainReadsAreReads) {
   expect_read("TABLE users");
   expect_read("SELECT 1;");
   expect_read("-- comment\nSELECT /* block */ 1");
+  expect_read("SHOW search_path");
+  expect_read("SELECT substring(email FOR 3), lower(email), count(*) FROM users GROUP BY 1, 2");
+  expect_read("SELECT pg_catalog.now(), date_trunc('day', created_at) FROM orders");
+  expect_read("SELECT jsonb_build_object('a', 1), array_agg(id), pg_last_wal_replay_lsn() FROM t");
+  expect_read("SELECT * FROM t WHERE id IN (SELECT user_id FROM orders WHERE total > $1)");
 }
 
 TEST(ClassifySql, WritesAndDdlAreWrites) {
@@ -54,6 +59,15 @@ TEST(ClassifySql, SideEffectFunctionsAreWrites) {
   expect_write("SELECT pg_notify('ch', 'x')");
   expect_write("SELECT txid_current()");
   expect_write("SELECT lo_create(0)");
+  // A function the classifier does not know may write: when unsure, the primary.
+  expect_write("SELECT my_app.archive_old_orders()");
+  expect_write("SELECT refresh_cache(42)");
+  expect_write("SELECT count(*) FROM t WHERE id = my_counter_bump()");
+  expect_write("SELECT myschema.lower(x) FROM t");
+}
+
+TEST(ClassifySql, LockingInASubqueryIsAWrite) {
+  expect_write("SELECT * FROM t WHERE id IN (SELECT id FROM u FOR UPDATE SKIP LOCKED)");
 }
 
 TEST(ClassifySql, SeveralStatementsAreWrites) {
@@ -68,13 +82,15 @@ TEST(ClassifySql, LiteralsAndCommentsDoNotConfuseIt) {
   expect_read("SELECT $tag$ ; delete $tag$");
   expect_read("SELECT 1 -- ; DELETE FROM t");
   expect_read("SELECT 'it''s; fine'");
+  expect_read("SELECT /* nested /* comments */ nest */ 1");  // as PostgreSQL's lexer says
 }
 
 TEST(ClassifySql, UnsureIsAWrite) {
   expect_write("SELECT 'unterminated");
   expect_write("SELECT /* unterminated");
-  expect_write("SELECT /* nested /* comment */ */ 1");
   expect_write("SELECT $x$ unterminated");
+  expect_write("SELEKT 1");
+  expect_write("SELECT 1 FROM");
 }
 
 }  // namespace

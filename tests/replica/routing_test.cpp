@@ -1,6 +1,8 @@
 // Each read preference picks the right hosts; statements and transactions go where they must.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "nexdb/error.hpp"
 #include "nexdb/query.hpp"
 #include "replica_test_support.hpp"
@@ -59,6 +61,33 @@ TEST_F(Routing, ReplicaPreferredReadsReplicasWhenTheyAreUsable) {
   auto ports = read_ports(manager_, ReadPreference::replica_preferred, 40);
   EXPECT_EQ(ports.count(primary_), 0u);
   EXPECT_EQ(ports.count(replica1_) + ports.count(replica2_), 40u);
+}
+
+// A configured primary that is down (a closed port): primary_preferred reads from the replicas,
+// primary reads fail with a clear error.
+TEST(RoutingFallback, PrimaryPreferredReadsReplicasWhenThePrimaryIsDown) {
+  auto settings = test::cluster_settings(pg_base_port(), ReadPreference::primary_preferred);
+  settings.primary = fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", test::closed_port());
+  ReplicaManager manager(settings);
+  manager.refresh();
+  EXPECT_FALSE(manager.hosts()[0].healthy);
+  auto ports = read_ports(manager, ReadPreference::primary_preferred, 30);
+  EXPECT_EQ(ports.count(pg_base_port() + 1) + ports.count(pg_base_port() + 2), 30u);
+  EXPECT_THROW((void)manager.read(ReadPreference::primary), ConnectionError);
+  EXPECT_THROW((void)manager.write(), ConnectionError);
+}
+
+// Replicas that are down: replica_preferred reads from the primary, replica reads fail.
+TEST(RoutingFallback, ReplicaPreferredReadsThePrimaryWhenNoReplicaIsUp) {
+  auto settings = test::cluster_settings(pg_base_port(), ReadPreference::replica_preferred);
+  settings.replicas = {fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", test::closed_port())};
+  ReplicaManager manager(settings);
+  manager.refresh();
+  EXPECT_FALSE(manager.hosts()[1].healthy);
+  auto ports = read_ports(manager, ReadPreference::replica_preferred, 20);
+  EXPECT_EQ(ports.count(pg_base_port()), 20u);
+  EXPECT_THROW((void)manager.read(ReadPreference::replica), ConnectionError);
+  EXPECT_EQ(manager.execute_read(Statement{"SELECT 1", {}}).scalar<std::int64_t>(), 1);
 }
 
 // All three hosts are on loopback, within the 15 ms window of each other: reads spread.

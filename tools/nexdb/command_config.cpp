@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "commands.hpp"
 #include "context.hpp"
 
 namespace nexdb::cli {
@@ -22,6 +23,15 @@ int run_config_check(const GlobalOptions& global) {
              report.source.empty() ? "no configuration file; built-in defaults are valid"
                                    : fmt::format("{} is valid", report.source));
   return 0;
+}
+
+void add_config_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry) {
+  auto* config_cmd =
+      app.add_subcommand("config", "Inspect the configuration")->require_subcommand(1);
+  auto* check = config_cmd->add_subcommand(
+      "check",
+      "Validate the configuration and print the effective settings with where each came from");
+  registry.on(check, [&global] { return run_config_check(global); });
 }
 
 }  // namespace nexdb::cli

@@ -8,11 +8,11 @@
 namespace nexdb::cli {
 
 struct MigrateOptions {
-  std::string action{};       // status, up, down, to, verify, repair, baseline
-  std::string version{};      // up [VERSION], to VERSION, baseline VERSION
-  std::string folder{};       // --folder; empty: [migrations] folder of the configuration
-  std::string cluster{};      // --cluster; empty: every cluster, in configuration order
-  std::size_t steps = 1;      // down --steps
+  std::string action{};   // status, up, down, to, verify, repair, baseline
+  std::string version{};  // up [VERSION], to VERSION, baseline VERSION
+  std::string folder{};   // --folder; empty: [migrations] folder of the configuration
+  std::string cluster{};  // --cluster; empty: every cluster, in configuration order
+  std::size_t steps = 1;  // down --steps
   std::string description = "baseline";  // baseline --description
   bool dry_run = false;
 };

@@ -6,12 +6,20 @@
 #include <fstream>
 #include <thread>
 
-#include "command_monitor.hpp"
+#include "commands.hpp"
 #include "nexdb/error.hpp"
 #include "nexdb/monitor.hpp"
 
 namespace nexdb::cli {
 namespace {
+
+struct MonitorCommandOptions {
+  std::string cluster{};  // only this cluster (default: all)
+  std::string listen{};   // serve: overrides [metrics] listen
+  long interval_ms = 0;   // overrides [monitor] interval_ms
+  bool once = false;      // monitor: one snapshot, then exit
+  std::string output{};   // rules: write here instead of stdout
+};
 
 // SIGINT/SIGTERM are blocked before any thread starts, so every thread inherits the mask and
 // the main thread alone receives them, through sigwait.
@@ -81,8 +89,7 @@ bool all_up(const MonitorSnapshot& snapshot) {
   return std::all_of(snapshot.hosts.begin(), snapshot.hosts.end(), [](const HostSnapshot& h) { return h.up; });
 }
 
-}  // namespace
-
+/// Serves until SIGINT/SIGTERM. Exit 0; 2 for a configuration error; 1 when the address is taken.
 int run_serve(const GlobalOptions& global, const MonitorCommandOptions& options) {
   const Config config = load_config(global);
   MetricsSettings metrics = MetricsCollector::settings_from(config.metrics);
@@ -104,6 +111,7 @@ int run_serve(const GlobalOptions& global, const MonitorCommandOptions& options)
   return 0;
 }
 
+/// Refreshes on a terminal until Ctrl-C; one snapshot otherwise (exit 1 if a host is down).
 int run_monitor_view(const GlobalOptions& global, const MonitorCommandOptions& options) {
   const Config config = load_config(global);
   const StopSignals signals;
@@ -150,6 +158,30 @@ int run_monitor_rules(const GlobalOptions& global, const MonitorCommandOptions& 
   if (!out) throw Error(fmt::format("cannot write {}", options.output));
   fmt::print(stderr, "nexdb: wrote {} rules to {}\n", monitor.rules().size(), options.output);
   return 0;
+}
+
+}  // namespace
+
+void add_monitor_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry) {
+  auto options = std::make_shared<MonitorCommandOptions>();
+  auto* serve = app.add_subcommand(
+      "serve", "Serve Prometheus metrics of every cluster at /metrics, health at /healthz and a dashboard at /");
+  serve->add_option("--listen", options->listen, "host:port (default: [metrics] listen, 127.0.0.1:9477)");
+  serve->add_option("--cluster", options->cluster, "Only this cluster");
+  serve->add_option("--interval-ms", options->interval_ms, "Sampling interval (default: [monitor] interval_ms)")
+      ->check(CLI::PositiveNumber);
+  auto* monitor = app.add_subcommand(
+      "monitor", "Live view of every cluster: hosts, connections, lag, slowest statements, alerts");
+  monitor->require_subcommand(0, 1);
+  monitor->add_option("--cluster", options->cluster, "Only this cluster");
+  monitor->add_option("--interval-ms", options->interval_ms, "Refresh interval (default: [monitor] interval_ms)")
+      ->check(CLI::PositiveNumber);
+  monitor->add_flag("--once", options->once, "Print one snapshot and exit (exit 1 if a host is down)");
+  auto* rules = monitor->add_subcommand("rules", "Write the configured alerts as a Prometheus alerting rules file");
+  rules->add_option("--output,-o", options->output, "File to write (default: stdout)");
+  registry.on(serve, [&global, options] { return run_serve(global, *options); });
+  registry.on(monitor, [&global, options] { return run_monitor_view(global, *options); });
+  registry.on(rules, [&global, options] { return run_monitor_rules(global, *options); });
 }
 
 }  // namespace nexdb::cli

@@ -24,4 +24,14 @@ struct Orders : Table<Orders> {
 };
 inline const Orders Order;
 
+/// The seed's query, nearly verbatim.
+inline auto get_user_orders(std::int64_t user_id) {
+  return select(Order.id, Order.status, Order.total)
+      .from(Order)
+      .join(User, Order.user_id == User.id)
+      .where(User.id == user_id)
+      .order_by(Order.created_at.desc())
+      .limit(100);
+}
+
 }  // namespace nexdb::cli

@@ -25,7 +25,8 @@ class Terminal {
   void step(int index, int total, std::string_view title) const;
   void line(std::string_view text) const;
   /// An aligned table with a header row.
-  void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) const;
+  void table(const std::vector<std::string>& header,
+             const std::vector<std::vector<std::string>>& rows) const;
 
  private:
   std::string wrap(std::string_view code, std::string_view text) const;
