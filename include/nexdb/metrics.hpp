@@ -71,7 +71,7 @@ class Histogram {
   void observe(double value) noexcept;
 
   struct Snapshot {
-    std::vector<double> bounds;            // without +Inf
+    std::vector<double> bounds;             // without +Inf
     std::vector<std::uint64_t> cumulative;  // one per bound, then +Inf (== count)
     double sum = 0;
     std::uint64_t count() const noexcept { return cumulative.empty() ? 0 : cumulative.back(); }
@@ -202,7 +202,8 @@ class Registry {
   std::string expose(ExpositionFormat format = ExpositionFormat::prometheus,
                      const Labels& constant_labels = {}) const;
   /// Like expose(), appending to `out` (reuse its capacity between scrapes).
-  void expose_to(std::string& out, ExpositionFormat format, const Labels& constant_labels = {}) const;
+  void expose_to(std::string& out, ExpositionFormat format,
+                 const Labels& constant_labels = {}) const;
   /// Number of series (a histogram's series counts once).
   std::size_t series_count() const;
 
@@ -268,7 +269,8 @@ class MetricsCollector {
   metrics::Registry& registry() noexcept;
   const MetricsSettings& settings() const noexcept;
   /// What GET /metrics returns.
-  std::string scrape(metrics::ExpositionFormat format = metrics::ExpositionFormat::prometheus) const;
+  std::string scrape(
+      metrics::ExpositionFormat format = metrics::ExpositionFormat::prometheus) const;
   /// Pushes now (PUT, replacing the group). ConnectionError when the Pushgateway cannot be
   /// reached or refuses; UsageError without a pushgateway URL.
   void push();

@@ -114,7 +114,8 @@ std::shared_ptr<AlertSink> alertmanager_sink(AlertmanagerSettings settings);
 
 struct MonitorSettings {
   /// Groups to watch (known_watch_metrics()); default: all.
-  std::vector<std::string> watch_metrics{known_watch_metrics().begin(), known_watch_metrics().end()};
+  std::vector<std::string> watch_metrics{known_watch_metrics().begin(),
+                                         known_watch_metrics().end()};
   /// Threshold overrides by name (known_alert_thresholds(), or the seed's "query_duration");
   /// every watched group alerts at its default thresholds otherwise.
   std::map<std::string, double, std::less<>> alert_thresholds{};
@@ -157,7 +158,7 @@ struct HostSnapshot {
   std::uint64_t deadlocks = 0;  // since the server's statistics reset
   std::uint64_t lag_bytes = 0;
   double lag_seconds = 0;
-  double lock_wait_seconds = 0;           // longest current lock wait
+  double lock_wait_seconds = 0;            // longest current lock wait
   double idle_in_transaction_seconds = 0;  // longest current idle transaction
 };
 

@@ -17,13 +17,13 @@ namespace nexdb {
 
 /// One finished statement. Views are valid only during the call.
 struct StatementEvent {
-  std::string_view sql{};          // the SQL text (never its bound values)
-  std::string_view host{};         // Connection::description(): no credentials
+  std::string_view sql{};   // the SQL text (never its bound values)
+  std::string_view host{};  // Connection::description(): no credentials
   Dialect dialect = Dialect::sqlite;
   std::chrono::nanoseconds duration{0};
-  std::size_t rows = 0;            // rows returned (or affected, when nothing is returned)
-  std::string_view sqlstate{};     // empty on success; "08006" for a lost connection, etc.
-  bool prepared_by_name = false;   // execute_prepared(): `sql` is the statement's name
+  std::size_t rows = 0;           // rows returned (or affected, when nothing is returned)
+  std::string_view sqlstate{};    // empty on success; "08006" for a lost connection, etc.
+  bool prepared_by_name = false;  // execute_prepared(): `sql` is the statement's name
 };
 
 class StatementObserver {

@@ -96,7 +96,8 @@ class Describer {
     add("monitor.for_ms", static_cast<std::int64_t>(m.alert_for.count()));
     for (const auto& [name, alert] : m.alerts) {
       const std::string prefix = "monitor.alerts." + name;
-      add(prefix + ".for_ms", static_cast<std::int64_t>(alert.for_duration.value_or(m.alert_for).count()),
+      add(prefix + ".for_ms",
+          static_cast<std::int64_t>(alert.for_duration.value_or(m.alert_for).count()),
           {"monitor.for_ms"});
       add(prefix + ".recover_at", alert.recover_at.value_or(m.alert_thresholds.find(name)->second),
           {"monitor.alert_thresholds." + name});

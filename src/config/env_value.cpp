@@ -33,6 +33,17 @@ toml::array split_uris(std::string_view text) {
   return out;
 }
 
+toml::array split_names(std::string_view text) {
+  toml::array out;
+  for (std::size_t start = 0; !trim(text).empty();) {
+    const auto comma = text.find(',', start);
+    out.push_back(std::string(trim(text.substr(start, comma - start))));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 struct Converter {
   const Context& ctx;
   std::string path;
@@ -68,7 +79,12 @@ struct Converter {
         table.insert_or_assign(key, number());
         return;
       case Kind::strings:
-        table.insert_or_assign(key, text.starts_with('[') ? array() : split_uris(text));
+        if (text.starts_with('[')) {
+          table.insert_or_assign(key, array());
+        } else {
+          // Names (monitor.watch) split at every comma; URIs only before the next URI.
+          table.insert_or_assign(key, key == "watch" ? split_names(text) : split_uris(text));
+        }
         return;
       case Kind::integers:
         table.insert_or_assign(key, text.starts_with('[') ? array() : integers());

@@ -14,12 +14,16 @@ namespace nexdb::http {
 ListenAddress parse_listen(std::string_view listen) {
   const auto colon = listen.rfind(':');
   ListenAddress out;
-  const std::string_view port_text = colon == std::string_view::npos ? "" : listen.substr(colon + 1);
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), out.port);
+  const std::string_view port_text =
+      colon == std::string_view::npos ? "" : listen.substr(colon + 1);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), out.port);
   if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
       out.port < 0 || out.port > 65535) {
-    throw ConfigError(fmt::format("listen address '{}': expected host:port with a port from 0 to 65535 "
-                                  "(e.g. 127.0.0.1:9477, [::1]:9477)", listen));
+    throw ConfigError(
+        fmt::format("listen address '{}': expected host:port with a port from 0 to 65535 "
+                    "(e.g. 127.0.0.1:9477, [::1]:9477)",
+                    listen));
   }
   std::string_view host = listen.substr(0, colon);
   if (host.empty()) host = "0.0.0.0";
@@ -54,7 +58,8 @@ Server::Server(std::string_view listen, Handler handle) : impl_(std::make_unique
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   auto serve = [handle = std::move(handle)](const httplib::Request& req, httplib::Response& res) {
-    Request request{.method = req.method, .path = req.path, .accept = req.get_header_value("Accept")};
+    Request request{
+        .method = req.method, .path = req.path, .accept = req.get_header_value("Accept")};
     Response response;
     try {
       response = handle(request);
@@ -65,11 +70,14 @@ Server::Server(std::string_view listen, Handler handle) : impl_(std::make_unique
     res.set_content(std::move(response.body), response.content_type.c_str());
   };
   server.Get(".*", serve);
-  impl_->port = address.port == 0 ? server.bind_to_any_port(address.host)
-                                  : (server.bind_to_port(address.host, address.port) ? address.port : -1);
+  impl_->port = address.port == 0
+                    ? server.bind_to_any_port(address.host)
+                    : (server.bind_to_port(address.host, address.port) ? address.port : -1);
   if (impl_->port <= 0) {
-    throw ConnectionError(fmt::format("cannot listen on {}: the address is in use or not local "
-                                      "(choose another with --listen or [metrics] listen)", listen));
+    throw ConnectionError(
+        fmt::format("cannot listen on {}: the address is in use or not local "
+                    "(choose another with --listen or [metrics] listen)",
+                    listen));
   }
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   // stop() before the accept loop runs would be lost, so wait until it runs.
@@ -91,7 +99,8 @@ Url parse_url(std::string_view text) {
     return ConfigError(fmt::format("URL '{}': {}", redact_password(text), why));
   };
   const bool https = text.starts_with("https://");
-  if (!https && !text.starts_with("http://")) throw fail("expected http://host:port/path or https://...");
+  if (!https && !text.starts_with("http://"))
+    throw fail("expected http://host:port/path or https://...");
   std::string_view rest = text.substr(https ? 8 : 7);
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
@@ -145,7 +154,8 @@ Result send(std::string_view method, const Url& base, std::string_view path, std
   const std::string type(content_type);
   if (method == "PUT") return result_of(client.Put(full, extra, body.data(), body.size(), type));
   if (method == "POST") return result_of(client.Post(full, extra, body.data(), body.size(), type));
-  if (method == "DELETE") return result_of(client.Delete(full, extra, body.data(), body.size(), type));
+  if (method == "DELETE")
+    return result_of(client.Delete(full, extra, body.data(), body.size(), type));
   throw UsageError(fmt::format("http::send: unsupported method {}", method));
 }
 

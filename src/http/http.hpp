@@ -61,9 +61,9 @@ struct Url {
 Url parse_url(std::string_view url);
 
 struct Result {
-  int status = 0;         // 0 when no response arrived
+  int status = 0;  // 0 when no response arrived
   std::string body{};
-  std::string error{};    // transport error, when status == 0
+  std::string error{};  // transport error, when status == 0
   bool ok() const noexcept { return status >= 200 && status < 300; }
 };
 

@@ -57,13 +57,16 @@ namespace {
 
 void validate(const MetricsSettings& s) {
   if (s.storage != "prometheus") {
-    throw ConfigError(fmt::format("metrics storage '{}' is not supported (known: prometheus)", s.storage));
+    throw ConfigError(
+        fmt::format("metrics storage '{}' is not supported (known: prometheus)", s.storage));
   }
   for (const auto& [name, value] : s.labels) {
-    if (auto problem = metrics::check_label_name(name)) throw ConfigError("metrics label " + *problem);
+    if (auto problem = metrics::check_label_name(name))
+      throw ConfigError("metrics label " + *problem);
   }
   for (const auto& [name, value] : s.grouping) {
-    if (auto problem = metrics::check_label_name(name)) throw ConfigError("grouping label " + *problem);
+    if (auto problem = metrics::check_label_name(name))
+      throw ConfigError("grouping label " + *problem);
   }
   if (!s.pushgateway.empty() && s.job.empty()) {
     throw ConfigError("pushing to a Pushgateway needs a job name (MetricsSettings::job)");
@@ -90,14 +93,17 @@ http::Response MetricsCollector::Impl::handle(const http::Request& request) {
     std::string body = report.body.empty()
                            ? (report.healthy ? R"({"status":"ok"})" : R"({"status":"unhealthy"})")
                            : report.body;
-    return {.status = report.healthy ? 200 : 503, .content_type = "application/json", .body = body + "\n"};
+    return {.status = report.healthy ? 200 : 503,
+            .content_type = "application/json",
+            .body = body + "\n"};
   }
   if (auto it = pages.find(request.path); it != pages.end()) {
     Page page = it->second;
     lock.unlock();
     return {.content_type = page.content_type, .body = page.render()};
   }
-  if (request.path == "/") return {.content_type = "text/html; charset=utf-8", .body = std::string(index_page)};
+  if (request.path == "/")
+    return {.content_type = "text/html; charset=utf-8", .body = std::string(index_page)};
   return {.status = 404, .body = "not found: try /metrics or /healthz\n"};
 }
 
@@ -109,7 +115,8 @@ void MetricsCollector::Impl::run_pusher() {
     lock.unlock();
     try {
       push();
-      if (push_failing) spdlog::info("nexdb metrics: pushing to {} works again", gateway->display());
+      if (push_failing)
+        spdlog::info("nexdb metrics: pushing to {} works again", gateway->display());
       push_failing = false;
     } catch (const std::exception& e) {
       if (!push_failing) spdlog::warn("nexdb metrics: {}", e.what());
@@ -156,7 +163,9 @@ MetricsCollector::~MetricsCollector() {
 metrics::Registry& MetricsCollector::registry() noexcept { return *impl_->registry; }
 const MetricsSettings& MetricsCollector::settings() const noexcept { return impl_->settings; }
 
-std::string MetricsCollector::scrape(ExpositionFormat format) const { return impl_->scrape(format); }
+std::string MetricsCollector::scrape(ExpositionFormat format) const {
+  return impl_->scrape(format);
+}
 
 void MetricsCollector::push() {
   if (!impl_->gateway) throw UsageError("MetricsCollector::push(): no pushgateway URL configured");
@@ -180,7 +189,8 @@ void MetricsCollector::set_health_check(std::function<HealthReport()> check) {
 void MetricsCollector::add_page(std::string path, std::string content_type,
                                 std::function<std::string()> render) {
   std::lock_guard lock(impl_->pages_mutex);
-  impl_->pages.insert_or_assign(std::move(path), Impl::Page{std::move(content_type), std::move(render)});
+  impl_->pages.insert_or_assign(std::move(path),
+                                Impl::Page{std::move(content_type), std::move(render)});
 }
 
 }  // namespace nexdb

@@ -12,9 +12,12 @@ namespace nexdb::metrics {
 
 std::string_view to_string(MetricType type) noexcept {
   switch (type) {
-    case MetricType::counter: return "counter";
-    case MetricType::gauge: return "gauge";
-    case MetricType::histogram: return "histogram";
+    case MetricType::counter:
+      return "counter";
+    case MetricType::gauge:
+      return "gauge";
+    case MetricType::histogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -60,9 +63,9 @@ const std::vector<double>& default_buckets() {
 
 std::vector<double> exponential_buckets(double start, double factor, std::size_t count) {
   if (!(start > 0) || !(factor > 1) || count == 0) {
-    throw UsageError(fmt::format(
-        "exponential_buckets({}, {}, {}): needs start > 0, factor > 1 and count >= 1", start,
-        factor, count));
+    throw UsageError(
+        fmt::format("exponential_buckets({}, {}, {}): needs start > 0, factor > 1 and count >= 1",
+                    start, factor, count));
   }
   std::vector<double> out;
   for (double bound = start; out.size() < count; bound *= factor) out.push_back(bound);

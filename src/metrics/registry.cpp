@@ -14,10 +14,17 @@ namespace detail {
 void append_label_value(std::string& out, std::string_view value) {
   for (char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -81,9 +88,12 @@ void* FamilyBase::find_or_create(std::span<const std::string_view> values) {
   }
   detail::Series& s = *it->second;
   switch (type_) {
-    case MetricType::counter: return &s.counter;
-    case MetricType::gauge: return &s.gauge;
-    case MetricType::histogram: return s.histogram.get();
+    case MetricType::counter:
+      return &s.counter;
+    case MetricType::gauge:
+      return &s.gauge;
+    case MetricType::histogram:
+      return s.histogram.get();
   }
   return nullptr;
 }
@@ -127,9 +137,9 @@ void check_buckets(std::string_view name, const std::vector<double>& buckets) {
   }
   for (std::size_t i = 0; i < buckets.size(); ++i) {
     if (!std::isfinite(buckets[i]) || (i > 0 && buckets[i] <= buckets[i - 1])) {
-      throw UsageError(fmt::format(
-          "histogram {}: bucket bounds must be finite and strictly increasing, got {}", name,
-          fmt::join(buckets, ", ")));
+      throw UsageError(
+          fmt::format("histogram {}: bucket bounds must be finite and strictly increasing, got {}",
+                      name, fmt::join(buckets, ", ")));
     }
   }
 }
@@ -169,13 +179,16 @@ FamilyBase& Registry::family(std::string_view name, std::string_view help, Metri
   FamilyBase* created = nullptr;
   switch (type) {
     case MetricType::counter:
-      created = new Family<Counter>(std::string(name), std::string(help), type, std::move(labels), bounds);
+      created = new Family<Counter>(std::string(name), std::string(help), type, std::move(labels),
+                                    bounds);
       break;
     case MetricType::gauge:
-      created = new Family<Gauge>(std::string(name), std::string(help), type, std::move(labels), bounds);
+      created =
+          new Family<Gauge>(std::string(name), std::string(help), type, std::move(labels), bounds);
       break;
     case MetricType::histogram:
-      created = new Family<Histogram>(std::string(name), std::string(help), type, std::move(labels), bounds);
+      created = new Family<Histogram>(std::string(name), std::string(help), type, std::move(labels),
+                                      bounds);
       break;
   }
   families_.emplace_back(created);
@@ -184,7 +197,8 @@ FamilyBase& Registry::family(std::string_view name, std::string_view help, Metri
 
 Family<Counter>& Registry::counter(std::string_view name, std::string_view help,
                                    std::vector<std::string> labels) {
-  return static_cast<Family<Counter>&>(family(name, help, MetricType::counter, std::move(labels), {}));
+  return static_cast<Family<Counter>&>(
+      family(name, help, MetricType::counter, std::move(labels), {}));
 }
 
 Family<Gauge>& Registry::gauge(std::string_view name, std::string_view help,

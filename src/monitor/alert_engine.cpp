@@ -1,5 +1,6 @@
 // The alert state machine. Per rule and series:
-//   inactive --breach--> pending --breach for `for`--> firing --recovered for recover_for--> resolved
+//   inactive --breach--> pending --breach for `for`--> firing --recovered for recover_for-->
+//   resolved
 // A pending alert whose value recovers before `for` is dropped without a notification.
 #include <fmt/format.h>
 
@@ -12,9 +13,12 @@ namespace nexdb {
 
 std::string_view to_string(AlertState state) noexcept {
   switch (state) {
-    case AlertState::pending: return "pending";
-    case AlertState::firing: return "firing";
-    case AlertState::resolved: return "resolved";
+    case AlertState::pending:
+      return "pending";
+    case AlertState::firing:
+      return "firing";
+    case AlertState::resolved:
+      return "resolved";
   }
   return "pending";
 }
@@ -55,14 +59,15 @@ std::string where_of(const Observation& o) {
 std::string summary_of(const AlertRule& rule, const Observation& o) {
   const RuleSpec& spec = rule_spec(rule.metric);
   return fmt::format("{} {} {} {} on {}", spec.what, format_value(o.value, spec.unit),
-                     lower_is_worse(rule.metric) ? "<" : ">", format_value(rule.threshold, spec.unit),
-                     where_of(o));
+                     lower_is_worse(rule.metric) ? "<" : ">",
+                     format_value(rule.threshold, spec.unit), where_of(o));
 }
 
 std::string resolved_summary(const AlertRule& rule, const Observation& o) {
   const RuleSpec& spec = rule_spec(rule.metric);
-  return fmt::format("{} back to {} (threshold {}) on {}", spec.what, format_value(o.value, spec.unit),
-                     format_value(rule.threshold, spec.unit), where_of(o));
+  return fmt::format("{} back to {} (threshold {}) on {}", spec.what,
+                     format_value(o.value, spec.unit), format_value(rule.threshold, spec.unit),
+                     where_of(o));
 }
 
 }  // namespace
@@ -70,10 +75,15 @@ std::string resolved_summary(const AlertRule& rule, const Observation& o) {
 AlertEngine::AlertEngine(std::vector<AlertRule> rules, metrics::Labels constant_labels)
     : rules_(std::move(rules)), constant_labels_(std::move(constant_labels)) {}
 
-Alert AlertEngine::make_alert(std::size_t index, const Observation& o, Clock::time_point now) const {
+Alert AlertEngine::make_alert(std::size_t index, const Observation& o,
+                              Clock::time_point now) const {
   const AlertRule& rule = rules_[index];
-  Alert alert{.name = rule.name, .metric = rule.metric, .severity = rule.severity,
-              .labels = constant_labels_, .threshold = rule.threshold, .active_at = now};
+  Alert alert{.name = rule.name,
+              .metric = rule.metric,
+              .severity = rule.severity,
+              .labels = constant_labels_,
+              .threshold = rule.threshold,
+              .active_at = now};
   for (const auto& [name, value] : o.labels) alert.labels[name] = value;
   alert.labels["alertname"] = rule.name;
   alert.labels["severity"] = std::string(to_string(rule.severity));

@@ -38,7 +38,8 @@ struct HostFamilies {
 struct PoolFamilies {
   explicit PoolFamilies(metrics::Registry& r);
   /// Copies `stats` of the pool serving cluster/host into the metrics.
-  void set(std::string_view cluster, std::string_view host, const PoolStats& stats, std::size_t max_size);
+  void set(std::string_view cluster, std::string_view host, const PoolStats& stats,
+           std::size_t max_size);
   Family<Gauge>& connections;
   Family<Gauge>& waiting;
   Family<Gauge>& max_size;

@@ -25,8 +25,12 @@ void MonitorState::apply_postgres(HostTracker& host, PgSample s, Pass& pass) {
   host_metrics_.is_primary.with({cluster, label}).set(s.in_recovery ? 0 : 1);
   std::int64_t connections = 0;
   for (const auto& [state, count] : s.connections) connections += count;
-  HostSnapshot snap{.cluster = host.cluster, .host = host.label, .role = s.in_recovery ? "replica" : "primary",
-                    .up = true, .server_connections = s.connections, .max_connections = s.max_connections,
+  HostSnapshot snap{.cluster = host.cluster,
+                    .host = host.label,
+                    .role = s.in_recovery ? "replica" : "primary",
+                    .up = true,
+                    .server_connections = s.connections,
+                    .max_connections = s.max_connections,
                     .deadlocks = static_cast<std::uint64_t>(s.deadlocks),
                     .lock_wait_seconds = s.lock_wait_seconds,
                     .idle_in_transaction_seconds = s.idle_in_transaction_seconds};
@@ -34,24 +38,30 @@ void MonitorState::apply_postgres(HostTracker& host, PgSample s, Pass& pass) {
     // States seen before but gone now are 0, not stale.
     if (host.previous) {
       for (const auto& [state, count] : host.previous->connections) {
-        if (!s.connections.contains(state)) host_metrics_.server_connections.with({cluster, label, state}).set(0);
+        if (!s.connections.contains(state))
+          host_metrics_.server_connections.with({cluster, label, state}).set(0);
       }
     }
     for (const auto& [state, count] : s.connections) {
-      host_metrics_.server_connections.with({cluster, label, state}).set(static_cast<double>(count));
+      host_metrics_.server_connections.with({cluster, label, state})
+          .set(static_cast<double>(count));
     }
-    host_metrics_.max_connections.with({cluster, label}).set(static_cast<double>(s.max_connections));
+    host_metrics_.max_connections.with({cluster, label})
+        .set(static_cast<double>(s.max_connections));
     observe(pass, "connection_count", host, static_cast<double>(connections));
   }
   if (watching("transactions")) {
-    host_metrics_.transactions.with({cluster, label, "commit"}).set_total(static_cast<double>(s.xact_commit));
-    host_metrics_.transactions.with({cluster, label, "rollback"}).set_total(static_cast<double>(s.xact_rollback));
+    host_metrics_.transactions.with({cluster, label, "commit"})
+        .set_total(static_cast<double>(s.xact_commit));
+    host_metrics_.transactions.with({cluster, label, "rollback"})
+        .set_total(static_cast<double>(s.xact_rollback));
   }
   if (watching("cache_hit_ratio")) {
     host_metrics_.blocks_hit.with({cluster, label}).set_total(static_cast<double>(s.blks_hit));
     host_metrics_.blocks_read.with({cluster, label}).set_total(static_cast<double>(s.blks_read));
   }
-  if (watching("deadlock_count")) host_metrics_.deadlocks.with({cluster, label}).set_total(static_cast<double>(s.deadlocks));
+  if (watching("deadlock_count"))
+    host_metrics_.deadlocks.with({cluster, label}).set_total(static_cast<double>(s.deadlocks));
   if (watching("sessions")) {
     host_metrics_.lock_wait.with({cluster, label}).set(s.lock_wait_seconds);
     host_metrics_.idle_in_transaction.with({cluster, label}).set(s.idle_in_transaction_seconds);
@@ -62,16 +72,19 @@ void MonitorState::apply_postgres(HostTracker& host, PgSample s, Pass& pass) {
   if (host.previous) {
     const double elapsed = std::max(1e-3, seconds_between(host.previous_at, now));
     const auto& p = *host.previous;
-    const double xacts = static_cast<double>((s.xact_commit - p.xact_commit) + (s.xact_rollback - p.xact_rollback));
+    const double xacts =
+        static_cast<double>((s.xact_commit - p.xact_commit) + (s.xact_rollback - p.xact_rollback));
     snap.transactions_per_second = std::max(0.0, xacts / elapsed);
     if (watching("transactions")) {
-      host_metrics_.transactions_per_second.with({cluster, label}).set(snap.transactions_per_second);
+      host_metrics_.transactions_per_second.with({cluster, label})
+          .set(snap.transactions_per_second);
     }
     const std::int64_t hits = s.blks_hit - p.blks_hit;
     const std::int64_t reads = s.blks_read - p.blks_read;
     if (hits + reads > 0) {
       snap.cache_hit_ratio = static_cast<double>(hits) / static_cast<double>(hits + reads);
-      if (watching("cache_hit_ratio")) host_metrics_.cache_hit_ratio.with({cluster, label}).set(snap.cache_hit_ratio);
+      if (watching("cache_hit_ratio"))
+        host_metrics_.cache_hit_ratio.with({cluster, label}).set(snap.cache_hit_ratio);
     }
     if (hits + reads >= min_blocks_for_ratio && watching("cache_hit_ratio")) {
       observe(pass, "cache_hit_ratio", host, snap.cache_hit_ratio);
@@ -111,8 +124,10 @@ void MonitorState::apply_statements(HostTracker& host, const PgSample& s) {
   for (const ServerStatement& st : *s.statements) {
     const std::string query = sql::normalize_any(st.query).substr(0, 300);
     now.emplace(st.queryid, query);
-    host_metrics_.statement_mean.with({host.cluster, host.label, st.queryid, query}).set(st.mean_ms / 1000);
-    host_metrics_.statement_calls.with({host.cluster, host.label, st.queryid, query}).set(static_cast<double>(st.calls));
+    host_metrics_.statement_mean.with({host.cluster, host.label, st.queryid, query})
+        .set(st.mean_ms / 1000);
+    host_metrics_.statement_calls.with({host.cluster, host.label, st.queryid, query})
+        .set(static_cast<double>(st.calls));
   }
   for (const auto& [id, query] : host.statement_series) {
     if (now.contains({id, query})) continue;
@@ -122,9 +137,12 @@ void MonitorState::apply_statements(HostTracker& host, const PgSample& s) {
   host.statement_series = std::move(now);
 }
 
-void MonitorState::apply_sqlite(Target& target, HostTracker& host, const SqliteSample& s, Pass& pass) {
-  host_metrics_.sqlite_size.with({host.cluster, host.label}).set(static_cast<double>(s.page_count * s.page_size));
-  host_metrics_.sqlite_free.with({host.cluster, host.label}).set(static_cast<double>(s.freelist_count * s.page_size));
+void MonitorState::apply_sqlite(Target& target, HostTracker& host, const SqliteSample& s,
+                                Pass& pass) {
+  host_metrics_.sqlite_size.with({host.cluster, host.label})
+      .set(static_cast<double>(s.page_count * s.page_size));
+  host_metrics_.sqlite_free.with({host.cluster, host.label})
+      .set(static_cast<double>(s.freelist_count * s.page_size));
   std::lock_guard lock(data_mutex_);
   host.snapshot.cluster = host.cluster;
   host.snapshot.host = host.label;

@@ -57,7 +57,9 @@ class WebhookSink final : public AlertSink {
       }
       alerts.push_back(std::move(item));
     }
-    const Json body = {{"version", "4"}, {"receiver", "nexdb"}, {"status", any_firing ? "firing" : "resolved"},
+    const Json body = {{"version", "4"},
+                       {"receiver", "nexdb"},
+                       {"status", any_firing ? "firing" : "resolved"},
                        {"alerts", alerts}};
     post(body.dump());
   }
@@ -67,7 +69,8 @@ class WebhookSink final : public AlertSink {
     std::string last;
     auto pause = std::chrono::milliseconds(500);
     for (int attempt = 1; attempt <= settings_.attempts; ++attempt) {
-      const http::Result r = http::send("POST", url_, "", body, "application/json", settings_.timeout, headers_);
+      const http::Result r =
+          http::send("POST", url_, "", body, "application/json", settings_.timeout, headers_);
       if (r.ok()) return;
       last = r.status == 0 ? r.error : fmt::format("HTTP {}: {}", r.status, r.body.substr(0, 200));
       if (attempt < settings_.attempts) std::this_thread::sleep_for(pause);
@@ -85,7 +88,8 @@ class AlertmanagerSink final : public AlertSink {
  public:
   explicit AlertmanagerSink(AlertmanagerSettings settings)
       : settings_(std::move(settings)), url_(http::parse_url(settings_.url)) {
-    if (settings_.resend_interval.count() <= 0) throw ConfigError("alertmanager_sink: resend_interval must be positive");
+    if (settings_.resend_interval.count() <= 0)
+      throw ConfigError("alertmanager_sink: resend_interval must be positive");
   }
   std::string_view name() const noexcept override { return "alertmanager"; }
 
@@ -100,12 +104,14 @@ class AlertmanagerSink final : public AlertSink {
   void post(const std::vector<Alert>& alerts) {
     const auto valid_until = Clock::now() + 4 * settings_.resend_interval;
     Json body = Json::array();
-    for (const Alert& a : alerts) body.push_back(alert_json(a, valid_until, settings_.generator_url));
-    const http::Result r = http::send("POST", url_, "/api/v2/alerts", body.dump(), "application/json",
-                                      settings_.timeout);
+    for (const Alert& a : alerts)
+      body.push_back(alert_json(a, valid_until, settings_.generator_url));
+    const http::Result r = http::send("POST", url_, "/api/v2/alerts", body.dump(),
+                                      "application/json", settings_.timeout);
     if (!r.ok()) {
-      throw ConnectionError(fmt::format("Alertmanager {}: {}", url_.display(),
-                                        r.status == 0 ? r.error : fmt::format("HTTP {}: {}", r.status, r.body.substr(0, 200))));
+      throw ConnectionError(fmt::format(
+          "Alertmanager {}: {}", url_.display(),
+          r.status == 0 ? r.error : fmt::format("HTTP {}: {}", r.status, r.body.substr(0, 200))));
     }
     last_sent_ = Clock::now();
   }

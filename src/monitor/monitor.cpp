@@ -25,13 +25,15 @@ ConnectOptions own_connection(ConnectOptions options, std::string uri) {
   options.observer = nullptr;
   options.application_name = "nexdb-monitor";
   options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(3000));
-  if (options.statement_timeout.count() == 0 || options.statement_timeout > std::chrono::seconds(5)) {
+  if (options.statement_timeout.count() == 0 ||
+      options.statement_timeout > std::chrono::seconds(5)) {
     options.statement_timeout = std::chrono::seconds(5);
   }
   return options;
 }
 
-std::unique_ptr<HostTracker> tracker(const std::string& cluster, ConnectOptions options, std::size_t index) {
+std::unique_ptr<HostTracker> tracker(const std::string& cluster, ConnectOptions options,
+                                     std::size_t index) {
   auto host = std::make_unique<HostTracker>();
   host->cluster = cluster;
   host->label = redact_password(options.uri);
@@ -88,7 +90,8 @@ void DBMonitor::watch(const ClusterConfig& cluster) {
   check_cluster(cluster.name);
   auto target = std::make_unique<Target>();
   target->cluster = cluster.name;
-  target->hosts.push_back(tracker(cluster.name, own_connection(cluster.connection, cluster.primary), 0));
+  target->hosts.push_back(
+      tracker(cluster.name, own_connection(cluster.connection, cluster.primary), 0));
   for (std::size_t i = 0; i < cluster.replicas.size(); ++i) {
     target->hosts.push_back(
         tracker(cluster.name, own_connection(cluster.connection, cluster.replicas[i]), i + 1));
@@ -114,12 +117,13 @@ metrics::Registry& DBMonitor::registry() noexcept { return state_->registry(); }
 
 MonitorSettings DBMonitor::settings_from(const Config& config) {
   const MonitorConfig& m = config.monitor;
-  MonitorSettings s{.watch_metrics = m.watch,
-                    .interval = m.interval,
-                    .alert_for = m.alert_for,
-                    .max_fingerprints = m.max_fingerprints,
-                    .slow_statements = m.slow_statements,
-                    .labels = metrics::Labels(config.metrics.labels.begin(), config.metrics.labels.end())};
+  MonitorSettings s{
+      .watch_metrics = m.watch,
+      .interval = m.interval,
+      .alert_for = m.alert_for,
+      .max_fingerprints = m.max_fingerprints,
+      .slow_statements = m.slow_statements,
+      .labels = metrics::Labels(config.metrics.labels.begin(), config.metrics.labels.end())};
   // Every threshold of a watched group as a full rule, with its [monitor.alerts.*] settings.
   for (const auto& spec : known_alert_thresholds()) {
     if (std::find(m.watch.begin(), m.watch.end(), spec.watch) == m.watch.end()) continue;
@@ -133,7 +137,8 @@ MonitorSettings DBMonitor::settings_from(const Config& config) {
                         .severity = alert.severity});
   }
   s.sinks.push_back(log_sink());
-  if (!m.alertmanager_url.empty()) s.sinks.push_back(alertmanager_sink({.url = m.alertmanager_url}));
+  if (!m.alertmanager_url.empty())
+    s.sinks.push_back(alertmanager_sink({.url = m.alertmanager_url}));
   if (!m.webhook_url.empty()) s.sinks.push_back(webhook_sink({.url = m.webhook_url}));
   return s;
 }

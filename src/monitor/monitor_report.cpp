@@ -18,8 +18,12 @@ std::vector<StatementSnapshot> process_statements(QueryMetrics& queries) {
     const auto h = s->histogram->snapshot();
     if (h.count() == 0) continue;
     const double total_ms = h.sum * 1000;
-    out.push_back({.cluster = s->cluster, .host = s->host, .id = s->shape.fingerprint, .query = s->shape.query,
-                   .calls = h.count(), .mean_ms = total_ms / static_cast<double>(h.count()),
+    out.push_back({.cluster = s->cluster,
+                   .host = s->host,
+                   .id = s->shape.fingerprint,
+                   .query = s->shape.query,
+                   .calls = h.count(),
+                   .mean_ms = total_ms / static_cast<double>(h.count()),
                    .total_ms = total_ms});
   }
   return out;
@@ -49,8 +53,14 @@ MonitorSnapshot MonitorState::snapshot() const {
       if (snap.host.empty()) snap.host = host->label;
       out.hosts.push_back(std::move(snap));
       for (const ServerStatement& st : host->server_statements) {
-        server.push_back({.cluster = host->cluster, .host = host->label, .id = st.queryid, .query = st.query,
-                          .calls = st.calls, .mean_ms = st.mean_ms, .total_ms = st.total_ms, .from_server = true});
+        server.push_back({.cluster = host->cluster,
+                          .host = host->label,
+                          .id = st.queryid,
+                          .query = st.query,
+                          .calls = st.calls,
+                          .mean_ms = st.mean_ms,
+                          .total_ms = st.total_ms,
+                          .from_server = true});
       }
     }
   }
@@ -84,7 +94,8 @@ HealthReport MonitorState::health() const {
   }
   std::size_t firing = 0;
   for (const Alert& a : engine_.active()) firing += a.state == AlertState::firing ? 1 : 0;
-  const Json body = {{"status", healthy ? "ok" : "unhealthy"}, {"clusters", clusters}, {"alerts_firing", firing}};
+  const Json body = {
+      {"status", healthy ? "ok" : "unhealthy"}, {"clusters", clusters}, {"alerts_firing", firing}};
   return {.healthy = healthy, .body = body.dump()};
 }
 

@@ -19,8 +19,8 @@ MonitorState::MonitorState(MonitorSettings settings)
       pool_metrics_(registry_),
       monitor_metrics_(registry_),
       queries_(std::make_shared<QueryMetrics>(registry_, settings_.duration_buckets,
-                                              settings_.max_fingerprints, watching("query_duration"),
-                                              watching("errors"))),
+                                              settings_.max_fingerprints,
+                                              watching("query_duration"), watching("errors"))),
       notifier_(monitor_metrics_.notifications),
       engine_(rules_, settings_.labels) {
   if (settings_.interval.count() <= 0) throw ConfigError("monitor interval must be positive");
@@ -31,7 +31,8 @@ MonitorState::MonitorState(MonitorSettings settings)
   // Running statements are reported from half the query_duration threshold on, so an alert's
   // `for` can start counting before the statement ends.
   for (const auto& rule : rules_) {
-    if (rule.metric == "query_duration_ms") running_longer_than_ = std::min(running_longer_than_, rule.threshold / 2000);
+    if (rule.metric == "query_duration_ms")
+      running_longer_than_ = std::min(running_longer_than_, rule.threshold / 2000);
   }
   running_longer_than_ = std::max(running_longer_than_, 0.001);
   if (settings_.background) sampler_ = std::thread([this] { run_sampler(); });
@@ -122,11 +123,13 @@ void MonitorState::sample_host(Target& target, HostTracker& host, Pass& pass) {
   }
 }
 
-void MonitorState::sample_on(Target& target, HostTracker& host, Connection& connection, Pass& pass) {
+void MonitorState::sample_on(Target& target, HostTracker& host, Connection& connection,
+                             Pass& pass) {
   relabel(host, connection.description());
   if (connection.dialect() == Dialect::postgres) {
     PgSampleOptions options{.running_longer_than_seconds = running_longer_than_};
-    if (watching("slow_statements") && host.skip_statements == 0) options.slow_statements = settings_.slow_statements;
+    if (watching("slow_statements") && host.skip_statements == 0)
+      options.slow_statements = settings_.slow_statements;
     if (host.skip_statements > 0) --host.skip_statements;
     apply_postgres(host, sample_postgres(connection, options), pass);
   } else {
@@ -161,9 +164,11 @@ void MonitorState::relabel(HostTracker& host, const std::string& label) {
   host.snapshot.host = label;
 }
 
-void MonitorState::observe(Pass& pass, std::string_view metric, const HostTracker& host, double value) {
-  pass.observations.push_back(
-      {.metric = std::string(metric), .labels = {{"cluster", host.cluster}, {"host", host.label}}, .value = value});
+void MonitorState::observe(Pass& pass, std::string_view metric, const HostTracker& host,
+                           double value) {
+  pass.observations.push_back({.metric = std::string(metric),
+                               .labels = {{"cluster", host.cluster}, {"host", host.label}},
+                               .value = value});
 }
 
 void MonitorState::collect_queries(Pass& pass) {

@@ -60,7 +60,9 @@ class MonitorState {
   void add(std::unique_ptr<Target> target);
   void add_sink(std::shared_ptr<AlertSink> sink) { notifier_.add_sink(std::move(sink)); }
   void sample();
-  bool wait_for_notifications(std::chrono::milliseconds timeout) { return notifier_.wait_idle(timeout); }
+  bool wait_for_notifications(std::chrono::milliseconds timeout) {
+    return notifier_.wait_idle(timeout);
+  }
 
   MonitorSnapshot snapshot() const;
   std::vector<Alert> alerts() const;
@@ -80,7 +82,8 @@ class MonitorState {
   void sample_host(Target& target, HostTracker& host, Pass& pass);
   void sample_on(Target& target, HostTracker& host, Connection& connection, Pass& pass);
   void apply_postgres(HostTracker& host, monitor_detail::PgSample sample, Pass& pass);
-  void apply_sqlite(Target& target, HostTracker& host, const monitor_detail::SqliteSample& sample, Pass& pass);
+  void apply_sqlite(Target& target, HostTracker& host, const monitor_detail::SqliteSample& sample,
+                    Pass& pass);
   void apply_statements(HostTracker& host, const monitor_detail::PgSample& sample);
   void apply_replication(Target& target, Pass& pass);
   void mark_down(HostTracker& host, const std::string& error);

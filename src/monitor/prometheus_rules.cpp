@@ -29,25 +29,27 @@ std::string quoted(std::string_view text) {
 
 std::string number(double value) { return fmt::format("{}", value); }
 
-std::string expression(const AlertRule& rule, const RuleSpec& spec, std::chrono::milliseconds window) {
+std::string expression(const AlertRule& rule, const RuleSpec& spec,
+                       std::chrono::milliseconds window) {
   std::string value(spec.promql);
   if (auto at = value.find("{w}"); at != std::string::npos) value.replace(at, 3, duration(window));
   const bool lower = monitor_detail::lower_is_worse(rule.metric);
   const std::string op = lower ? " < " : " > ";
   std::string expr = value + op + number(rule.threshold * spec.scale);
   if (rule.recover_at && *rule.recover_at != rule.threshold) {
-    expr = fmt::format("({}) or (({}{}{}) and on({}) ALERTS{{alertname=\"{}\", alertstate=\"firing\", "
-                       "severity=\"{}\"}})",
-                       expr, value, lower ? " < " : " > ", number(*rule.recover_at * spec.scale), spec.by,
-                       rule.name, to_string(rule.severity));
+    expr = fmt::format(
+        "({}) or (({}{}{}) and on({}) ALERTS{{alertname=\"{}\", alertstate=\"firing\", "
+        "severity=\"{}\"}})",
+        expr, value, lower ? " < " : " > ", number(*rule.recover_at * spec.scale), spec.by,
+        rule.name, to_string(rule.severity));
   }
   return expr;
 }
 
 }  // namespace
 
-std::string prometheus_rules(const std::vector<AlertRule>& rules, std::chrono::milliseconds interval,
-                             std::string_view group) {
+std::string prometheus_rules(const std::vector<AlertRule>& rules,
+                             std::chrono::milliseconds interval, std::string_view group) {
   // increase() needs at least two scrapes in its window.
   const auto window = std::max(interval, std::chrono::milliseconds(60000));
   std::string out =
@@ -63,16 +65,19 @@ std::string prometheus_rules(const std::vector<AlertRule>& rules, std::chrono::m
       fmt::format_to(std::back_inserter(out), "        for: {}\n", duration(rule.for_duration));
     }
     if (rule.recover_for.count() > 0) {
-      fmt::format_to(std::back_inserter(out), "        keep_firing_for: {}\n", duration(rule.recover_for));
+      fmt::format_to(std::back_inserter(out), "        keep_firing_for: {}\n",
+                     duration(rule.recover_for));
     }
-    fmt::format_to(std::back_inserter(out), "        labels:\n          severity: {}\n", to_string(rule.severity));
+    fmt::format_to(std::back_inserter(out), "        labels:\n          severity: {}\n",
+                   to_string(rule.severity));
     const std::string summary =
         fmt::format("{} {} {} on {{{{ $labels.cluster }}}} {{{{ $labels.host }}}}", spec.what,
                     monitor_detail::lower_is_worse(rule.metric) ? "below" : "above",
                     monitor_detail::format_value(rule.threshold, spec.unit));
-    fmt::format_to(std::back_inserter(out),
-                   "        annotations:\n          summary: {}\n          value: '{{{{ $value }}}}'\n",
-                   quoted(summary));
+    fmt::format_to(
+        std::back_inserter(out),
+        "        annotations:\n          summary: {}\n          value: '{{{{ $value }}}}'\n",
+        quoted(summary));
   }
   return out;
 }

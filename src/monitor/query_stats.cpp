@@ -81,7 +81,8 @@ Shape QueryMetrics::shape_of(Dialect dialect, std::string_view sql, bool by_name
   return shapes_.emplace(shape.fingerprint, shape).first->second;
 }
 
-QuerySeries& QueryMetrics::series(std::string_view cluster, std::string_view host, const Shape& shape) {
+QuerySeries& QueryMetrics::series(std::string_view cluster, std::string_view host,
+                                  const Shape& shape) {
   std::string key(cluster);
   key.append(1, '\xff').append(host).append(1, '\xff').append(shape.fingerprint);
   std::lock_guard lock(series_mutex_);
@@ -107,14 +108,16 @@ QuerySeries& QueryMetrics::lookup(const KeyView& key, Dialect dialect) {
   QuerySeries& s = series(key.cluster, key.host, shape);
   std::lock_guard lock(shard.mutex);
   if (shard.texts.size() >= texts_per_shard) shard.texts.clear();  // dynamic SQL: bound the cache
-  shard.texts.emplace(Key{std::string(key.cluster), std::string(key.host), std::string(key.sql), key.by_name}, &s);
+  shard.texts.emplace(
+      Key{std::string(key.cluster), std::string(key.host), std::string(key.sql), key.by_name}, &s);
   return s;
 }
 
 void QueryMetrics::record(std::string_view cluster, const StatementEvent& event) noexcept {
   try {
     if (durations_on_) {
-      QuerySeries& s = lookup({cluster, event.host, event.sql, event.prepared_by_name}, event.dialect);
+      QuerySeries& s =
+          lookup({cluster, event.host, event.sql, event.prepared_by_name}, event.dialect);
       const std::int64_t ns = event.duration.count();
       s.histogram->observe(static_cast<double>(ns) * 1e-9);
       s.note(ns);
@@ -125,7 +128,8 @@ void QueryMetrics::record(std::string_view cluster, const StatementEvent& event)
   }
 }
 
-void QueryMetrics::count_error(std::string_view cluster, std::string_view host, std::string_view sqlstate) {
+void QueryMetrics::count_error(std::string_view cluster, std::string_view host,
+                               std::string_view sqlstate) {
   errors_.with({cluster, host, sqlstate.substr(0, 2)}).inc();
   if (sqlstate == "40P01") client_deadlocks_.with({cluster, host}).inc();
 }

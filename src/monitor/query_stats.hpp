@@ -59,8 +59,8 @@ struct QuerySeries {
 class QueryMetrics {
  public:
   /// `durations`: record nexdb_query_duration_seconds; `errors`: the error counters.
-  QueryMetrics(metrics::Registry& registry, std::vector<double> buckets, std::size_t max_fingerprints,
-               bool durations, bool errors);
+  QueryMetrics(metrics::Registry& registry, std::vector<double> buckets,
+               std::size_t max_fingerprints, bool durations, bool errors);
   /// This process's 40P01 errors on a host so far.
   double client_deadlocks(std::string_view cluster, std::string_view host) {
     return client_deadlocks_.with({cluster, host}).value();

@@ -61,8 +61,10 @@ void check_rule(const MonitorSettings& settings, const AlertRule& rule) {
   const std::string where = rule.name.empty() ? rule.metric : rule.name;
   const std::string_view group = group_of(rule.metric);
   if (!watched(settings, group)) {
-    throw ConfigError(fmt::format("alert on {}: watch_metrics does not include '{}', which "
-                                  "produces it", where, group));
+    throw ConfigError(
+        fmt::format("alert on {}: watch_metrics does not include '{}', which "
+                    "produces it",
+                    where, group));
   }
   if (!std::isfinite(rule.threshold) || rule.threshold < 0) {
     throw ConfigError(fmt::format("alert on {}: the threshold must be a number >= 0, got {}", where,
@@ -108,8 +110,10 @@ std::vector<AlertRule> effective_rules(const MonitorSettings& settings) {
   for (const auto& [name, value] : settings.alert_thresholds) {
     const std::string canonical(rule_spec(name).metric);
     if (!watched(settings, group_of(canonical))) {
-      throw ConfigError(fmt::format("alert threshold '{}': watch_metrics does not include '{}', "
-                                    "which produces it", name, group_of(canonical)));
+      throw ConfigError(
+          fmt::format("alert threshold '{}': watch_metrics does not include '{}', "
+                      "which produces it",
+                      name, group_of(canonical)));
     }
     thresholds[canonical] = value;
   }

@@ -8,33 +8,39 @@
 namespace nexdb::monitor_detail {
 namespace {
 
-const std::string database_sql = std::string(monitor_marker) +
+const std::string database_sql =
+    std::string(monitor_marker) +
     " SELECT pg_is_in_recovery(), current_setting('max_connections')::int8, d.xact_commit, "
     "d.xact_rollback, d.blks_read, d.blks_hit, d.deadlocks, "
-    "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, "
+    "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() "
+    "END)::text, "
     "COALESCE(pg_last_wal_receive_lsn()::text, ''), "
     "COALESCE(EXTRACT(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)::float8 "
     "FROM pg_stat_database d WHERE d.datname = current_database()";
 
 // Client backends of the whole server (max_connections is per server), ours excluded.
-const std::string activity_sql = std::string(monitor_marker) +
+const std::string activity_sql =
+    std::string(monitor_marker) +
     " SELECT COALESCE(state, 'unknown'), count(*)::int8, "
     "COALESCE(max(EXTRACT(epoch FROM clock_timestamp() - state_change)) "
     "FILTER (WHERE state LIKE 'idle in transaction%'), 0)::float8 "
     "FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
     "GROUP BY 1";
 
-const std::string lock_wait_sql = std::string(monitor_marker) +
+const std::string lock_wait_sql =
+    std::string(monitor_marker) +
     " SELECT COALESCE(max(EXTRACT(epoch FROM clock_timestamp() - waitstart)), 0)::float8 "
     "FROM pg_locks WHERE NOT granted AND waitstart IS NOT NULL";
 
-const std::string running_sql = std::string(monitor_marker) +
+const std::string running_sql =
+    std::string(monitor_marker) +
     " SELECT query, EXTRACT(epoch FROM clock_timestamp() - query_start)::float8 "
     "FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' "
     "AND pid <> pg_backend_pid() AND query_start < clock_timestamp() - make_interval(secs => $1) "
     "ORDER BY query_start LIMIT 20";
 
-const std::string statements_sql = std::string(monitor_marker) +
+const std::string statements_sql =
+    std::string(monitor_marker) +
     " SELECT s.queryid::text, s.calls, s.total_exec_time, s.mean_exec_time, left(s.query, 300) "
     "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
     "WHERE d.datname = current_database() AND s.query NOT LIKE '/* nexdb monitor */%' "

@@ -35,8 +35,8 @@ struct PgSample {
   std::int64_t blks_hit = 0;
   std::int64_t deadlocks = 0;
   std::map<std::string, std::int64_t> connections{};  // client backends by state
-  double idle_in_transaction_seconds = 0;  // longest
-  double lock_wait_seconds = 0;            // longest
+  double idle_in_transaction_seconds = 0;             // longest
+  double lock_wait_seconds = 0;                       // longest
   std::uint64_t wal_lsn = 0;      // primary: current insert position; replica: replayed
   std::uint64_t receive_lsn = 0;  // replica: received
   double replay_age_seconds = 0;  // replica: now() - last replayed commit

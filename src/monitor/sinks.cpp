@@ -9,7 +9,8 @@ namespace {
 
 class CallbackSink final : public AlertSink {
  public:
-  explicit CallbackSink(std::function<void(const Alert&)> callback) : callback_(std::move(callback)) {}
+  explicit CallbackSink(std::function<void(const Alert&)> callback)
+      : callback_(std::move(callback)) {}
   std::string_view name() const noexcept override { return "callback"; }
   void deliver(const std::vector<Alert>& changes) override {
     for (const Alert& alert : changes) callback_(alert);

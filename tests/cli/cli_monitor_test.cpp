@@ -28,7 +28,8 @@ TEST(CliMonitor, DemoShowsMetricsAndAnAlertThatFiresAndResolves) {
   bool seed_count = false;
   for (const auto& line : monitoring["metrics"]) {
     const std::string text = line;
-    if (text.starts_with("nexdb_query_duration_seconds_count") && text.find(fingerprint) != std::string::npos) {
+    if (text.starts_with("nexdb_query_duration_seconds_count") &&
+        text.find(fingerprint) != std::string::npos) {
       seed_count = text.ends_with(" 50");
     }
   }
@@ -50,8 +51,9 @@ TEST(CliMonitor, OneSnapshotOfTheEmbeddedDefault) {
 
 TEST(CliMonitor, ADownHostExitsWithOne) {
   TempDir dir;
-  std::ofstream(dir.path() + "/nexdb.toml") << "[clusters.gone]\nprimary = \"postgresql://nexdb@127.0.0.1:"
-                                            << closed_port() << "/nexdb\"\n";
+  std::ofstream(dir.path() + "/nexdb.toml")
+      << "[clusters.gone]\nprimary = \"postgresql://nexdb@127.0.0.1:" << closed_port()
+      << "/nexdb\"\n";
   const auto result = run_cli("monitor --once --interval-ms 100", dir.path());
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("DOWN"), std::string::npos) << result.output;

@@ -66,13 +66,15 @@ TEST(ConfigMonitor, MistakesNameTheKey) {
                   "recover_at: 150 is past the threshold 100");
   EXPECT_CONTAINS(parse_error("[monitor.alerts.cache_hit_ratio]\nrecover_at = 0.5\n"),
                   "recover_at must be at or above the threshold");
-  EXPECT_CONTAINS(parse_error("[monitor]\nalertmanager_url = \"alertmanager:9093\"\n"),
-                  "monitor.alertmanager_url: 'alertmanager:9093' is not an http:// or https:// URL");
+  EXPECT_CONTAINS(
+      parse_error("[monitor]\nalertmanager_url = \"alertmanager:9093\"\n"),
+      "monitor.alertmanager_url: 'alertmanager:9093' is not an http:// or https:// URL");
   const std::string secret = parse_error("[metrics]\npushgateway_url = \"ftp://u:hunter2@gw\"\n");
   EXPECT_CONTAINS(secret, "metrics.pushgateway_url");
   EXPECT_NOT_CONTAINS(secret, "hunter2");
   EXPECT_CONTAINS(parse_error("[metrics]\njob = \"\"\n"), "metrics.job: must not be empty");
-  EXPECT_CONTAINS(parse_error("[monitor]\nmax_fingerprints = 0\n"), "monitor.max_fingerprints: must be at least 1");
+  EXPECT_CONTAINS(parse_error("[monitor]\nmax_fingerprints = 0\n"),
+                  "monitor.max_fingerprints: must be at least 1");
 }
 
 TEST(ConfigMonitor, EnvironmentVariablesReachTheNewKeys) {
@@ -80,7 +82,7 @@ TEST(ConfigMonitor, EnvironmentVariablesReachTheNewKeys) {
   const std::string path = write_file(dir, "nexdb.toml", "[monitor]\ninterval_ms = 1000\n");
   ScopedEnv severity("NEXDB_MONITOR_ALERTS_QUERY_DURATION_MS_SEVERITY", "critical");
   ScopedEnv for_ms("NEXDB_MONITOR_ALERTS_QUERY_DURATION_MS_FOR_MS", "5000");
-  ScopedEnv watch("NEXDB_MONITOR_WATCH", R"(["query_duration", "pool"])");
+  ScopedEnv watch("NEXDB_MONITOR_WATCH", "query_duration, pool");
   ScopedEnv gateway("NEXDB_METRICS_PUSHGATEWAY_URL", "http://gw:9091");
   const Config config = Config::load(path);
   EXPECT_EQ(config.monitor.alerts.at("query_duration_ms").severity, Severity::critical);
@@ -92,7 +94,8 @@ TEST(ConfigMonitor, EnvironmentVariablesReachTheNewKeys) {
 }
 
 TEST(ConfigMonitor, DescribeMasksSinkPasswords) {
-  const Config config = Config::parse("[monitor]\nwebhook_url = \"https://bot:s3cret@hooks.example.com/x\"\n");
+  const Config config =
+      Config::parse("[monitor]\nwebhook_url = \"https://bot:s3cret@hooks.example.com/x\"\n");
   const std::string text = config.describe().to_text();
   EXPECT_CONTAINS(text, "monitor.webhook_url = \"https://bot:***@hooks.example.com/x\"");
   EXPECT_NOT_CONTAINS(text, "s3cret");

@@ -11,9 +11,9 @@
 namespace nexdb {
 namespace {
 
+using test::http_get;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::http_get;
 
 MetricsSettings local(metrics::Registry& registry) {
   return {.labels = {{"environment", "test"}}, .listen = "127.0.0.1:0", .registry = &registry};
@@ -49,7 +49,8 @@ TEST(MetricsCollector, HealthzReportsTheHealthCheck) {
   auto reply = http_get("127.0.0.1", collector.port(), "/healthz");
   EXPECT_EQ(reply.status, 200);
   EXPECT_THAT(reply.body, HasSubstr(R"("status":"ok")"));
-  collector.set_health_check([] { return HealthReport{.healthy = false, .body = R"({"status":"db down"})"}; });
+  collector.set_health_check(
+      [] { return HealthReport{.healthy = false, .body = R"({"status":"db down"})"}; });
   reply = http_get("127.0.0.1", collector.port(), "/healthz");
   EXPECT_EQ(reply.status, 503);
   EXPECT_THAT(reply.body, HasSubstr("db down"));
@@ -121,18 +122,25 @@ TEST_F(Pushgateway, PushPutsTheRegistryUnderItsGroupingKey) {
                               .registry = &registry});
   collector.push();
   const std::string text = gateway_metrics();
-  EXPECT_THAT(text, HasSubstr(R"(app_pushed_total{environment="test",instance="batch/7",job="nexdb_test"} 5)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(app_pushed_total{environment="test",instance="batch/7",job="nexdb_test"} 5)"));
 }
 
 TEST_F(Pushgateway, PushesEveryExportIntervalAndOnceMoreAtShutdown) {
   metrics::Registry registry;
   auto& counter = registry.counter("app_ticks_total", "Ticks").with({});
   {
-    MetricsCollector collector({.export_interval = std::chrono::milliseconds(100), .listen = "",
-                                .pushgateway = url(), .job = "ticker", .registry = &registry});
+    MetricsCollector collector({.export_interval = std::chrono::milliseconds(100),
+                                .listen = "",
+                                .pushgateway = url(),
+                                .job = "ticker",
+                                .registry = &registry});
     counter.inc();
-    EXPECT_TRUE(test::eventually([&] { return gateway_metrics().find("app_ticks_total{instance=\"\",job=\"ticker\"} 1") != std::string::npos; }))
-        << gateway_metrics();
+    EXPECT_TRUE(test::eventually([&] {
+      return gateway_metrics().find("app_ticks_total{instance=\"\",job=\"ticker\"} 1") !=
+             std::string::npos;
+    })) << gateway_metrics();
     counter.inc(41);
   }
   EXPECT_THAT(gateway_metrics(), HasSubstr("app_ticks_total{instance=\"\",job=\"ticker\"} 42"));
@@ -141,8 +149,10 @@ TEST_F(Pushgateway, PushesEveryExportIntervalAndOnceMoreAtShutdown) {
 TEST_F(Pushgateway, AnUnreachableGatewayIsAConnectionError) {
   metrics::Registry registry;
   registry.gauge("g", "G").with({}).set(1);
-  MetricsCollector collector({.listen = "", .pushgateway = "http://127.0.0.1:" + std::to_string(test::free_port()),
-                              .registry = &registry});
+  MetricsCollector collector(
+      {.listen = "",
+       .pushgateway = "http://127.0.0.1:" + std::to_string(test::free_port()),
+       .registry = &registry});
   EXPECT_THROW(collector.push(), ConnectionError);
 }
 

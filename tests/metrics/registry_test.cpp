@@ -22,8 +22,10 @@ TEST(Registry, CounterGaugeAndHistogramInTheTextFormat) {
   h.with({}).observe(0.5);
   h.with({}).observe(7);
   const std::string text = r.expose();
-  EXPECT_THAT(text, HasSubstr("# HELP app_requests_total Requests served\n# TYPE app_requests_total counter\n"
-                              "app_requests_total{route=\"/\"} 3\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("# HELP app_requests_total Requests served\n# TYPE app_requests_total counter\n"
+                "app_requests_total{route=\"/\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE app_temperature gauge\napp_temperature 21.5\n"));
   EXPECT_THAT(text, HasSubstr("app_latency_seconds_bucket{le=\"0.1\"} 1\n"
                               "app_latency_seconds_bucket{le=\"1\"} 2\n"
@@ -37,7 +39,8 @@ TEST(Registry, ConstantLabelsComeFirstAndTheFamilysOwnLabelWins) {
   Registry r;
   r.gauge("g", "G", {"service"}).with({"mine"}).set(1);
   r.gauge("h", "H", {"x"}).with({"1"}).set(2);
-  const std::string text = r.expose(ExpositionFormat::prometheus, {{"environment", "prod"}, {"service", "api"}});
+  const std::string text =
+      r.expose(ExpositionFormat::prometheus, {{"environment", "prod"}, {"service", "api"}});
   EXPECT_THAT(text, HasSubstr("g{environment=\"prod\",service=\"mine\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("h{environment=\"prod\",service=\"api\",x=\"1\"} 2\n"));
 }
@@ -52,7 +55,8 @@ TEST(Registry, OpenMetricsNamesCountersWithoutTotalAndEnds) {
   Registry r;
   r.counter("jobs_total", "Jobs \"done\"").with({}).inc();
   const std::string text = r.expose(ExpositionFormat::openmetrics);
-  EXPECT_THAT(text, HasSubstr("# HELP jobs Jobs \\\"done\\\"\n# TYPE jobs counter\njobs_total 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("# HELP jobs Jobs \\\"done\\\"\n# TYPE jobs counter\njobs_total 1\n"));
   EXPECT_TRUE(text.ends_with("# EOF\n"));
 }
 
@@ -174,7 +178,8 @@ TEST(Exposition, ContentNegotiation) {
   EXPECT_EQ(negotiate("text/plain"), ExpositionFormat::prometheus);
   EXPECT_EQ(negotiate(""), ExpositionFormat::prometheus);
   EXPECT_THAT(std::string(content_type(ExpositionFormat::prometheus)), HasSubstr("version=0.0.4"));
-  EXPECT_THAT(std::string(content_type(ExpositionFormat::openmetrics)), HasSubstr("application/openmetrics-text"));
+  EXPECT_THAT(std::string(content_type(ExpositionFormat::openmetrics)),
+              HasSubstr("application/openmetrics-text"));
 }
 
 }  // namespace

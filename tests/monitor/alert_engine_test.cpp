@@ -13,7 +13,9 @@ using namespace std::chrono_literals;
 using Clock = AlertEngine::Clock;
 
 Observation at(std::string metric, double value, std::string host = "db1") {
-  return {.metric = std::move(metric), .labels = {{"cluster", "main"}, {"host", std::move(host)}}, .value = value};
+  return {.metric = std::move(metric),
+          .labels = {{"cluster", "main"}, {"host", std::move(host)}},
+          .value = value};
 }
 
 class Engine : public ::testing::Test {
@@ -26,7 +28,8 @@ class Engine : public ::testing::Test {
 };
 
 TEST_F(Engine, FiresAtOnceWithoutForAndResolvesWhenBack) {
-  AlertEngine engine({{.metric = "connection_count", .threshold = 100, .name = "Conns"}}, {{"env", "test"}});
+  AlertEngine engine({{.metric = "connection_count", .threshold = 100, .name = "Conns"}},
+                     {{"env", "test"}});
   EXPECT_TRUE(feed(engine, {at("connection_count", 100)}).empty());  // at the threshold: fine
   auto changes = feed(engine, {at("connection_count", 101)});
   ASSERT_EQ(changes.size(), 1u);
@@ -48,7 +51,8 @@ TEST_F(Engine, FiresAtOnceWithoutForAndResolvesWhenBack) {
 }
 
 TEST_F(Engine, ForKeepsItPendingAndABriefSpikeNeverFires) {
-  AlertEngine engine({{.metric = "lock_wait_ms", .threshold = 1000, .for_duration = 25s, .name = "Locks"}}, {});
+  AlertEngine engine(
+      {{.metric = "lock_wait_ms", .threshold = 1000, .for_duration = 25s, .name = "Locks"}}, {});
   EXPECT_TRUE(feed(engine, {at("lock_wait_ms", 2000)}).empty());
   ASSERT_EQ(engine.active().size(), 1u);
   EXPECT_EQ(engine.active()[0].state, AlertState::pending);
@@ -66,9 +70,11 @@ TEST_F(Engine, ForKeepsItPendingAndABriefSpikeNeverFires) {
 }
 
 TEST_F(Engine, HysteresisHoldsUntilTheRecoveryLine) {
-  AlertEngine engine({{.metric = "replication_lag_ms", .threshold = 5000, .recover_at = 1000, .name = "Lag"}}, {});
+  AlertEngine engine(
+      {{.metric = "replication_lag_ms", .threshold = 5000, .recover_at = 1000, .name = "Lag"}}, {});
   ASSERT_EQ(feed(engine, {at("replication_lag_ms", 6000)}).size(), 1u);
-  EXPECT_TRUE(feed(engine, {at("replication_lag_ms", 4000)}).empty());  // below threshold, above 1000
+  EXPECT_TRUE(
+      feed(engine, {at("replication_lag_ms", 4000)}).empty());  // below threshold, above 1000
   EXPECT_TRUE(feed(engine, {at("replication_lag_ms", 1500)}).empty());
   EXPECT_EQ(engine.firing().size(), 1u);
   auto changes = feed(engine, {at("replication_lag_ms", 900)});
@@ -77,7 +83,8 @@ TEST_F(Engine, HysteresisHoldsUntilTheRecoveryLine) {
 }
 
 TEST_F(Engine, RecoverForNeedsTheValueToStayRecovered) {
-  AlertEngine engine({{.metric = "deadlock_count", .threshold = 0, .recover_for = 15s, .name = "Dl"}}, {});
+  AlertEngine engine(
+      {{.metric = "deadlock_count", .threshold = 0, .recover_for = 15s, .name = "Dl"}}, {});
   ASSERT_EQ(feed(engine, {at("deadlock_count", 1)}).size(), 1u);
   EXPECT_TRUE(feed(engine, {at("deadlock_count", 0)}).empty());  // recovering since now
   EXPECT_TRUE(feed(engine, {at("deadlock_count", 2)}).empty());  // breached again: start over
@@ -89,8 +96,11 @@ TEST_F(Engine, RecoverForNeedsTheValueToStayRecovered) {
 }
 
 TEST_F(Engine, LowerIsWorseForTheCacheHitRatio) {
-  AlertEngine engine({{.metric = "cache_hit_ratio", .threshold = 0.99, .recover_at = 0.995,
-                       .severity = Severity::critical, .name = "Cache"}},
+  AlertEngine engine({{.metric = "cache_hit_ratio",
+                       .threshold = 0.99,
+                       .recover_at = 0.995,
+                       .severity = Severity::critical,
+                       .name = "Cache"}},
                      {});
   EXPECT_TRUE(feed(engine, {at("cache_hit_ratio", 0.999)}).empty());
   auto changes = feed(engine, {at("cache_hit_ratio", 0.9)});
@@ -103,7 +113,8 @@ TEST_F(Engine, LowerIsWorseForTheCacheHitRatio) {
 
 TEST_F(Engine, EachSeriesIsItsOwnAlertAndUnsampledSeriesKeepTheirState) {
   AlertEngine engine({{.metric = "connection_count", .threshold = 10, .name = "Conns"}}, {});
-  auto changes = feed(engine, {at("connection_count", 20, "db1"), at("connection_count", 30, "db2")});
+  auto changes =
+      feed(engine, {at("connection_count", 20, "db1"), at("connection_count", 30, "db2")});
   EXPECT_EQ(changes.size(), 2u);
   EXPECT_TRUE(feed(engine, {at("connection_count", 20, "db1")}).empty());  // db2 not sampled
   EXPECT_EQ(engine.firing().size(), 2u);
@@ -114,7 +125,9 @@ TEST_F(Engine, EachSeriesIsItsOwnAlertAndUnsampledSeriesKeepTheirState) {
 
 TEST_F(Engine, SeveralRulesOnOneMetric) {
   AlertEngine engine({{.metric = "query_duration_ms", .threshold = 100, .name = "Slow"},
-                      {.metric = "query_duration_ms", .threshold = 1000, .severity = Severity::critical,
+                      {.metric = "query_duration_ms",
+                       .threshold = 1000,
+                       .severity = Severity::critical,
                        .name = "VerySlow"}},
                      {});
   EXPECT_EQ(feed(engine, {at("query_duration_ms", 500)}).size(), 1u);
@@ -125,9 +138,12 @@ TEST_F(Engine, SeveralRulesOnOneMetric) {
 }
 
 TEST(Rules, DefaultsFollowTheWatchedGroupsAndOverrides) {
-  MonitorSettings settings{.watch_metrics = {"query_duration", "connection_count", "cache_hit_ratio", "deadlock_count"},
-                           .alert_thresholds = {{"query_duration", 1000}, {"connection_count", 100}, {"deadlock_count", 5}},
-                           .alert_for = std::chrono::seconds(30)};
+  MonitorSettings settings{
+      .watch_metrics = {"query_duration", "connection_count", "cache_hit_ratio", "deadlock_count"},
+      .alert_thresholds = {{"query_duration", 1000},
+                           {"connection_count", 100},
+                           {"deadlock_count", 5}},
+      .alert_for = std::chrono::seconds(30)};
   const auto rules = effective_rules(settings);
   ASSERT_EQ(rules.size(), 4u);
   EXPECT_EQ(rules[0].metric, "query_duration_ms");
@@ -146,31 +162,44 @@ TEST(Rules, DefaultsFollowTheWatchedGroupsAndOverrides) {
 TEST(Rules, MistakesAreConfigErrors) {
   EXPECT_THROW(effective_rules({.watch_metrics = {"query_durations"}}), ConfigError);
   EXPECT_THROW(effective_rules({.alert_thresholds = {{"query_time", 1}}}), ConfigError);
-  EXPECT_THROW(effective_rules({.watch_metrics = {"query_duration"}, .alert_thresholds = {{"deadlock_count", 1}}}),
+  EXPECT_THROW(effective_rules({.watch_metrics = {"query_duration"},
+                                .alert_thresholds = {{"deadlock_count", 1}}}),
                ConfigError);
-  EXPECT_THROW(effective_rules({.alerts = {{.metric = "connection_count", .threshold = 10, .recover_at = 20}}}),
+  EXPECT_THROW(effective_rules(
+                   {.alerts = {{.metric = "connection_count", .threshold = 10, .recover_at = 20}}}),
                ConfigError);
-  EXPECT_THROW(effective_rules({.alerts = {{.metric = "cache_hit_ratio", .threshold = 0.9, .recover_at = 0.8}}}),
+  EXPECT_THROW(
+      effective_rules(
+          {.alerts = {{.metric = "cache_hit_ratio", .threshold = 0.9, .recover_at = 0.8}}}),
+      ConfigError);
+  EXPECT_THROW(effective_rules({.alerts = {{.metric = "connection_count", .threshold = -1}}}),
                ConfigError);
-  EXPECT_THROW(effective_rules({.alerts = {{.metric = "connection_count", .threshold = -1}}}), ConfigError);
 }
 
 TEST(Rules, PrometheusRulesFile) {
   const std::vector<AlertRule> rules{
-      {.metric = "query_duration_ms", .threshold = 1000, .for_duration = std::chrono::seconds(30),
+      {.metric = "query_duration_ms",
+       .threshold = 1000,
+       .for_duration = std::chrono::seconds(30),
        .name = "NexdbQueryDurationHigh"},
-      {.metric = "replication_lag_ms", .threshold = 5000, .recover_at = 1000,
-       .recover_for = std::chrono::seconds(60), .severity = Severity::critical, .name = "NexdbReplicationLagHigh"},
+      {.metric = "replication_lag_ms",
+       .threshold = 5000,
+       .recover_at = 1000,
+       .recover_for = std::chrono::seconds(60),
+       .severity = Severity::critical,
+       .name = "NexdbReplicationLagHigh"},
       {.metric = "deadlock_count", .threshold = 5, .name = "NexdbDeadlocks"}};
   const std::string yaml = prometheus_rules(rules, std::chrono::seconds(10));
   EXPECT_THAT(yaml, ::testing::HasSubstr("      - alert: NexdbQueryDurationHigh\n"
                                          "        expr: 'nexdb_query_duration_max_seconds > 1'\n"
                                          "        for: 30s\n"));
-  EXPECT_THAT(yaml, ::testing::HasSubstr(
-                        "expr: '(nexdb_replication_lag_seconds > 5) or ((nexdb_replication_lag_seconds > 1) and "
-                        "on(cluster, host) ALERTS{alertname=\"NexdbReplicationLagHigh\", alertstate=\"firing\", "
-                        "severity=\"critical\"})'\n"
-                        "        keep_firing_for: 60s\n        labels:\n          severity: critical\n"));
+  EXPECT_THAT(
+      yaml,
+      ::testing::HasSubstr(
+          "expr: '(nexdb_replication_lag_seconds > 5) or ((nexdb_replication_lag_seconds > 1) and "
+          "on(cluster, host) ALERTS{alertname=\"NexdbReplicationLagHigh\", alertstate=\"firing\", "
+          "severity=\"critical\"})'\n"
+          "        keep_firing_for: 60s\n        labels:\n          severity: critical\n"));
   EXPECT_THAT(yaml, ::testing::HasSubstr("increase(nexdb_server_deadlocks_total[60s]) > 5"));
 }
 

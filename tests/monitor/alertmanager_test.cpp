@@ -68,7 +68,8 @@ receivers:
     webhook_configs:
       - url: 'http://127.0.0.1:{}/hook'
         send_resolved: true
-)", receiver_.port());
+)",
+                                         receiver_.port());
     process_ = std::make_unique<test::ChildProcess>(
         std::vector<std::string>{"prometheus-alertmanager", "--config.file=" + config,
                                  "--storage.path=" + dir_.path() + "/data",
@@ -84,7 +85,8 @@ receivers:
     std::vector<Json> out;
     if (reply.status != 200) return out;
     for (const Json& a : Json::parse(reply.body)) {
-      if (a["labels"]["alertname"] == alertname && a["status"]["state"] == "active") out.push_back(a);
+      if (a["labels"]["alertname"] == alertname && a["status"]["state"] == "active")
+        out.push_back(a);
     }
     return out;
   }
@@ -99,19 +101,21 @@ TEST_F(Alertmanager, ReceivesTheAlertAndSeesItResolved) {
   metrics::Registry registry;
   test::PgSchema schema;
   Database db = Database::open(schema.uri());
-  DBMonitor monitor(db, {.alert_thresholds = {{"query_duration", 200}},
-                         .labels = {{"environment", "test"}},
-                         .sinks = {alertmanager_sink({.url = fmt::format("http://127.0.0.1:{}", port_),
-                                                      .generator_url = "http://nexdb.test/metrics"})},
-                         .registry = &registry,
-                         .background = false});
+  DBMonitor monitor(db,
+                    {.alert_thresholds = {{"query_duration", 200}},
+                     .labels = {{"environment", "test"}},
+                     .sinks = {alertmanager_sink({.url = fmt::format("http://127.0.0.1:{}", port_),
+                                                  .generator_url = "http://nexdb.test/metrics"})},
+                     .registry = &registry,
+                     .background = false});
   monitor.sample();
   db.execute("SELECT pg_sleep(0.3)");
   monitor.sample();
   ASSERT_TRUE(monitor.wait_for_notifications());
   std::vector<Json> alerts;
-  ASSERT_TRUE(test::eventually([&] { return !(alerts = active("NexdbQueryDurationHigh")).empty(); }))
-      << process_->log_tail();
+  ASSERT_TRUE(test::eventually([&] {
+    return !(alerts = active("NexdbQueryDurationHigh")).empty();
+  })) << process_->log_tail();
   const Json& alert = alerts.front();
   EXPECT_EQ(alert["labels"]["environment"], "test");
   EXPECT_EQ(alert["labels"]["severity"], "warning");
@@ -119,13 +123,15 @@ TEST_F(Alertmanager, ReceivesTheAlertAndSeesItResolved) {
   EXPECT_EQ(alert["labels"]["fingerprint"].get<std::string>().size(), 16u);
   EXPECT_EQ(alert["annotations"]["description"], "SELECT pg_sleep($1)");
   EXPECT_EQ(alert["generatorURL"], "http://nexdb.test/metrics");
-  EXPECT_TRUE(test::eventually([&] { return receiver_.received("firing", "NexdbQueryDurationHigh"); }));
+  EXPECT_TRUE(
+      test::eventually([&] { return receiver_.received("firing", "NexdbQueryDurationHigh"); }));
 
   monitor.sample();  // nothing slow since: resolved
   ASSERT_TRUE(monitor.wait_for_notifications());
   EXPECT_TRUE(test::eventually([&] { return active("NexdbQueryDurationHigh").empty(); }));
-  EXPECT_TRUE(test::eventually([&] { return receiver_.received("resolved", "NexdbQueryDurationHigh"); }))
-      << process_->log_tail();
+  EXPECT_TRUE(test::eventually([&] {
+    return receiver_.received("resolved", "NexdbQueryDurationHigh");
+  })) << process_->log_tail();
 }
 
 }  // namespace

@@ -16,8 +16,8 @@
 namespace nexdb {
 namespace {
 
-using ::testing::HasSubstr;
 using test::sample_value;
+using ::testing::HasSubstr;
 
 class PostgresMonitor : public ::testing::Test {
  protected:
@@ -26,11 +26,15 @@ class PostgresMonitor : public ::testing::Test {
     host_ = db_->connection()->description();
   }
   MonitorSettings settings(std::map<std::string, double, std::less<>> thresholds = {}) {
-    return {.alert_thresholds = std::move(thresholds), .interval = std::chrono::seconds(60),
-            .sinks = {sink_}, .registry = &registry_, .background = false};
+    return {.alert_thresholds = std::move(thresholds),
+            .interval = std::chrono::seconds(60),
+            .sinks = {sink_},
+            .registry = &registry_,
+            .background = false};
   }
   std::string series(std::string_view name, std::string_view labels = {}) const {
-    return fmt::format("{}{{cluster=\"default\",host=\"{}\"{}{}}}", name, host_, labels.empty() ? "" : ",", labels);
+    return fmt::format("{}{{cluster=\"default\",host=\"{}\"{}{}}}", name, host_,
+                       labels.empty() ? "" : ",", labels);
   }
   std::vector<Alert> alerts_about(const std::string& name, const std::string& text) const {
     std::vector<Alert> out;
@@ -76,10 +80,13 @@ TEST_F(PostgresMonitor, AProvokedDeadlockRaisesDeadlockCountAndFiresTheAlert) {
   db_->execute("INSERT INTO accounts VALUES (1, 0), (2, 0)");
   DBMonitor monitor(*db_, settings({{"deadlock_count", 0}}));
   monitor.sample();
-  const double server_before = sample_value(registry_.expose(), series("nexdb_server_deadlocks_total")).value();
+  const double server_before =
+      sample_value(registry_.expose(), series("nexdb_server_deadlocks_total")).value();
   std::latch both_locked(2);
-  auto a = std::async(std::launch::async, [&] { return one_side_of_a_deadlock(*db_, 1, 2, both_locked); });
-  auto b = std::async(std::launch::async, [&] { return one_side_of_a_deadlock(*db_, 2, 1, both_locked); });
+  auto a = std::async(std::launch::async,
+                      [&] { return one_side_of_a_deadlock(*db_, 1, 2, both_locked); });
+  auto b = std::async(std::launch::async,
+                      [&] { return one_side_of_a_deadlock(*db_, 2, 1, both_locked); });
   ASSERT_EQ(a.get() + b.get(), 1) << "exactly one transaction is the deadlock's victim";
   monitor.sample();
   ASSERT_TRUE(monitor.wait_for_notifications());
@@ -93,7 +100,8 @@ TEST_F(PostgresMonitor, AProvokedDeadlockRaisesDeadlockCountAndFiresTheAlert) {
   flush_server_statistics(*db_);
   EXPECT_TRUE(test::eventually([&] {
     monitor.sample();
-    return sample_value(registry_.expose(), series("nexdb_server_deadlocks_total")).value() >= server_before + 1;
+    return sample_value(registry_.expose(), series("nexdb_server_deadlocks_total")).value() >=
+           server_before + 1;
   }));
 }
 
@@ -111,9 +119,13 @@ TEST_F(PostgresMonitor, ASlowQueryFiresQueryDurationAndResolves) {
   const std::string fingerprint = alerts[0].labels.at("fingerprint");
   const std::string text = registry_.expose();
   const std::string labels = fmt::format("fingerprint=\"{}\"", fingerprint);
-  EXPECT_EQ(sample_value(text, series("nexdb_query_duration_seconds_bucket", labels + ",le=\"0.25\"")), 0);
-  EXPECT_EQ(sample_value(text, series("nexdb_query_duration_seconds_bucket", labels + ",le=\"0.5\"")), 1);
-  EXPECT_GE(sample_value(text, series("nexdb_query_duration_max_seconds", labels)).value_or(0), 0.3);
+  EXPECT_EQ(
+      sample_value(text, series("nexdb_query_duration_seconds_bucket", labels + ",le=\"0.25\"")),
+      0);
+  EXPECT_EQ(
+      sample_value(text, series("nexdb_query_duration_seconds_bucket", labels + ",le=\"0.5\"")), 1);
+  EXPECT_GE(sample_value(text, series("nexdb_query_duration_max_seconds", labels)).value_or(0),
+            0.3);
   monitor.sample();
   ASSERT_TRUE(monitor.wait_for_notifications());
   alerts = alerts_about("NexdbQueryDurationHigh", "pg_sleep");
@@ -168,28 +180,40 @@ TEST_F(PostgresMonitor, ServerStatisticsOfThePrimaryAndItsReplicas) {
   // Reads went to the replicas through their pools; each pool is exported under its host.
   const std::string replica1 = fmt::format("127.0.0.1:{}/nexdb", test::pg_base_port() + 1);
   const std::string replica2 = fmt::format("127.0.0.1:{}/nexdb", test::pg_base_port() + 2);
-  EXPECT_EQ(at("nexdb_pool_acquired_total", replica1).value_or(0) + at("nexdb_pool_acquired_total", replica2).value_or(0), 10);
-  EXPECT_THAT(text, HasSubstr(fmt::format("nexdb_slow_statement_mean_seconds{{cluster=\"main\",host=\"{}\"", primary)));
+  EXPECT_EQ(at("nexdb_pool_acquired_total", replica1).value_or(0) +
+                at("nexdb_pool_acquired_total", replica2).value_or(0),
+            10);
+  EXPECT_THAT(
+      text, HasSubstr(fmt::format("nexdb_slow_statement_mean_seconds{{cluster=\"main\",host=\"{}\"",
+                                  primary)));
   const MonitorSnapshot snap = monitor.snapshot();
   ASSERT_EQ(snap.hosts.size(), 3u);
   EXPECT_EQ(snap.hosts[0].role, "primary");
   EXPECT_EQ(snap.hosts[1].role, "replica");
-  EXPECT_TRUE(std::any_of(snap.statements.begin(), snap.statements.end(), [](auto& s) { return s.from_server; }));
+  EXPECT_TRUE(std::any_of(snap.statements.begin(), snap.statements.end(),
+                          [](auto& s) { return s.from_server; }));
   test::TempDir dir;
-  const auto checked = test::run_with_input("promtool check metrics", text, dir.path() + "/metrics.txt");
+  const auto checked =
+      test::run_with_input("promtool check metrics", text, dir.path() + "/metrics.txt");
   EXPECT_EQ(checked.exit_code, 0) << checked.output;
 }
 
 TEST_F(PostgresMonitor, AHostThatIsDownIsReportedNotFatal) {
   DBMonitor monitor(settings());
-  monitor.watch(ClusterConfig{.name = "gone",
-                              .primary = fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", test::closed_port())});
+  monitor.watch(ClusterConfig{
+      .name = "gone",
+      .primary = fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", test::closed_port())});
   monitor.watch(*db_, "live");
   monitor.sample();
   const std::string text = registry_.expose();
-  const std::string gone = fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", test::closed_port());
+  const std::string gone =
+      fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", test::closed_port());
   EXPECT_EQ(sample_value(text, fmt::format("nexdb_up{{cluster=\"gone\",host=\"{}\"}}", gone)), 0);
-  EXPECT_EQ(sample_value(text, fmt::format("nexdb_monitor_sample_errors_total{{cluster=\"gone\",host=\"{}\"}}", gone)), 1);
+  EXPECT_EQ(
+      sample_value(
+          text,
+          fmt::format("nexdb_monitor_sample_errors_total{{cluster=\"gone\",host=\"{}\"}}", gone)),
+      1);
   EXPECT_EQ(sample_value(text, fmt::format("nexdb_up{{cluster=\"live\",host=\"{}\"}}", host_)), 1);
   const HealthReport health = monitor.health();
   EXPECT_FALSE(health.healthy);

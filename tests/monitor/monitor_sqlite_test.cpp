@@ -1,8 +1,8 @@
 // DBMonitor on embedded SQLite: statement metrics per fingerprint, errors, pool metrics, alerts
 // through the callback and webhook sinks, /healthz, and promtool on what it exports.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fmt/format.h>
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -18,9 +18,9 @@
 namespace nexdb {
 namespace {
 
+using test::sample_value;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::sample_value;
 
 constexpr std::string_view slow_sql =
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
@@ -34,7 +34,9 @@ class SqliteMonitor : public ::testing::Test {
     host_ = db_->connection()->description();
   }
   MonitorSettings settings(std::vector<std::shared_ptr<AlertSink>> sinks = {}) {
-    return {.interval = std::chrono::seconds(60), .sinks = std::move(sinks), .registry = &registry_,
+    return {.interval = std::chrono::seconds(60),
+            .sinks = std::move(sinks),
+            .registry = &registry_,
             .background = false};
   }
   std::string series(std::string_view name, std::string_view labels = {}) const {
@@ -51,7 +53,8 @@ class SqliteMonitor : public ::testing::Test {
 
 TEST_F(SqliteMonitor, OneHistogramSeriesPerQueryShape) {
   DBMonitor monitor(*db_, settings());
-  for (int i = 0; i < 20; ++i) db_->execute("INSERT INTO users (email) VALUES (?)", fmt::format("u{}@x", i));
+  for (int i = 0; i < 20; ++i)
+    db_->execute("INSERT INTO users (email) VALUES (?)", fmt::format("u{}@x", i));
   for (int i = 0; i < 5; ++i) db_->execute(fmt::format("SELECT email FROM users WHERE id = {}", i));
   const std::string text = registry_.expose();
   // Twenty inserts with bound values and five selects with inlined constants: two shapes.
@@ -103,13 +106,15 @@ TEST_F(SqliteMonitor, TheMonitorsOwnStatementsAreNotCounted) {
 TEST_F(SqliteMonitor, PoolMetricsAreReadAtEveryScrape) {
   DBMonitor monitor(*db_, settings());
   monitor.sample();
-  const double before = sample_value(registry_.expose(), series("nexdb_pool_acquired_total")).value_or(-1);
+  const double before =
+      sample_value(registry_.expose(), series("nexdb_pool_acquired_total")).value_or(-1);
   for (int i = 0; i < 3; ++i) db_->execute("SELECT 1");
   const std::string text = registry_.expose();
   EXPECT_EQ(sample_value(text, series("nexdb_pool_acquired_total")), before + 3);
   EXPECT_EQ(sample_value(text, series("nexdb_pool_max_size")), 10);
   EXPECT_TRUE(sample_value(text, series("nexdb_pool_connections", "state=\"idle\"")).has_value());
-  EXPECT_TRUE(sample_value(text, series("nexdb_pool_acquire_wait_seconds_bucket", "le=\"+Inf\"")).has_value());
+  EXPECT_TRUE(sample_value(text, series("nexdb_pool_acquire_wait_seconds_bucket", "le=\"+Inf\""))
+                  .has_value());
 }
 
 TEST_F(SqliteMonitor, ASlowStatementFiresAndThenResolves) {
@@ -122,7 +127,9 @@ TEST_F(SqliteMonitor, ASlowStatementFiresAndThenResolves) {
   db_->execute(slow_sql);
   monitor.sample();
   ASSERT_TRUE(monitor.wait_for_notifications());
-  const auto is_slow_query = [](const Alert& a) { return a.description.find("WITH RECURSIVE") != std::string::npos; };
+  const auto is_slow_query = [](const Alert& a) {
+    return a.description.find("WITH RECURSIVE") != std::string::npos;
+  };
   auto alerts = sink->named("NexdbQueryDurationHigh");
   ASSERT_EQ(std::count_if(alerts.begin(), alerts.end(), is_slow_query), 1);
   const Alert fired = *std::find_if(alerts.begin(), alerts.end(), is_slow_query);
@@ -132,7 +139,9 @@ TEST_F(SqliteMonitor, ASlowStatementFiresAndThenResolves) {
   EXPECT_EQ(fired.labels.at("fingerprint").size(), 16u);
   EXPECT_THAT(fired.summary, HasSubstr("statement duration"));
   EXPECT_EQ(monitor.alerts().size(), 1u);
-  EXPECT_EQ(sample_value(registry_.expose(), "nexdb_alerts_firing{alertname=\"NexdbQueryDurationHigh\""), 1);
+  EXPECT_EQ(
+      sample_value(registry_.expose(), "nexdb_alerts_firing{alertname=\"NexdbQueryDurationHigh\""),
+      1);
   monitor.sample();
   ASSERT_TRUE(monitor.wait_for_notifications());
   alerts = sink->named("NexdbQueryDurationHigh");
@@ -169,12 +178,14 @@ TEST_F(SqliteMonitor, WebhookReceivesAlertmanagerStylePayloads) {
   EXPECT_EQ(body["status"], "firing");
   EXPECT_EQ(body["alerts"][0]["labels"]["alertname"], "NexdbQueryDurationHigh");
   EXPECT_EQ(body["alerts"][0]["status"], "firing");
-  EXPECT_THAT(body["alerts"][0]["annotations"]["description"].get<std::string>(), HasSubstr("WITH RECURSIVE"));
+  EXPECT_THAT(body["alerts"][0]["annotations"]["description"].get<std::string>(),
+              HasSubstr("WITH RECURSIVE"));
 }
 
 TEST_F(SqliteMonitor, AFailingSinkIsCountedAndTheOthersStillHearIt) {
   auto recorder = std::make_shared<test::RecordingSink>();
-  auto dead = webhook_sink({.url = fmt::format("http://127.0.0.1:{}/", test::free_port()), .attempts = 1});
+  auto dead =
+      webhook_sink({.url = fmt::format("http://127.0.0.1:{}/", test::free_port()), .attempts = 1});
   auto s = settings({dead, recorder});
   s.alert_thresholds = {{"query_duration", 5}};
   DBMonitor monitor(*db_, s);
@@ -184,8 +195,13 @@ TEST_F(SqliteMonitor, AFailingSinkIsCountedAndTheOthersStillHearIt) {
   ASSERT_TRUE(monitor.wait_for_notifications());
   EXPECT_FALSE(recorder->named("NexdbQueryDurationHigh").empty());
   const std::string text = registry_.expose();
-  EXPECT_GE(sample_value(text, "nexdb_alert_notifications_total{sink=\"webhook\",outcome=\"failed\"}").value_or(0), 1);
-  EXPECT_GE(sample_value(text, "nexdb_alert_notifications_total{sink=\"recording\",outcome=\"ok\"}").value_or(0), 1);
+  EXPECT_GE(
+      sample_value(text, "nexdb_alert_notifications_total{sink=\"webhook\",outcome=\"failed\"}")
+          .value_or(0),
+      1);
+  EXPECT_GE(sample_value(text, "nexdb_alert_notifications_total{sink=\"recording\",outcome=\"ok\"}")
+                .value_or(0),
+            1);
 }
 
 TEST_F(SqliteMonitor, HealthAndSnapshot) {
@@ -213,7 +229,8 @@ TEST_F(SqliteMonitor, BackgroundSamplingNeedsNoCalls) {
   s.background = true;
   s.interval = std::chrono::milliseconds(50);
   DBMonitor monitor(*db_, s);
-  EXPECT_TRUE(test::eventually([&] { return sample_value(registry_.expose(), series("nexdb_up")) == 1; }));
+  EXPECT_TRUE(
+      test::eventually([&] { return sample_value(registry_.expose(), series("nexdb_up")) == 1; }));
   EXPECT_TRUE(test::eventually([&] { return monitor.health().healthy; }));
 }
 
@@ -222,7 +239,8 @@ TEST_F(SqliteMonitor, DetachesFromTheDatabaseWhenDestroyed) {
     DBMonitor monitor(*db_, settings());
     db_->execute("SELECT 42");
   }
-  const double before = sample_value(registry_.expose(), "nexdb_query_duration_seconds_count").value_or(-1);
+  const double before =
+      sample_value(registry_.expose(), "nexdb_query_duration_seconds_count").value_or(-1);
   db_->execute("SELECT 42");
   EXPECT_EQ(sample_value(registry_.expose(), "nexdb_query_duration_seconds_count"), before);
 }
@@ -276,15 +294,18 @@ environment = "test"
 TEST_F(SqliteMonitor, PromtoolAcceptsTheMetricsAndTheRules) {
   DBMonitor monitor(*db_, settings());
   db_->execute("INSERT INTO users (email) VALUES (?)", "quote\"back\\slash@x");
-  EXPECT_THROW(db_->execute("INSERT INTO users (email) VALUES (?)", "quote\"back\\slash@x"), UniqueViolation);
+  EXPECT_THROW(db_->execute("INSERT INTO users (email) VALUES (?)", "quote\"back\\slash@x"),
+               UniqueViolation);
   monitor.sample();
-  const std::string text = registry_.expose(metrics::ExpositionFormat::prometheus, {{"environment", "test"}});
-  const auto metrics = test::run_with_input("promtool check metrics", text, dir_.path() + "/metrics.txt");
+  const std::string text =
+      registry_.expose(metrics::ExpositionFormat::prometheus, {{"environment", "test"}});
+  const auto metrics =
+      test::run_with_input("promtool check metrics", text, dir_.path() + "/metrics.txt");
   EXPECT_EQ(metrics.exit_code, 0) << metrics.output << "\n" << text;
   const std::string rules = prometheus_rules(monitor.rules(), std::chrono::seconds(10));
   std::ofstream(dir_.path() + "/rules.yml") << rules;
-  const auto checked = test::run_with_input("promtool check rules " + dir_.path() + "/rules.yml", "",
-                                            dir_.path() + "/empty");
+  const auto checked = test::run_with_input("promtool check rules " + dir_.path() + "/rules.yml",
+                                            "", dir_.path() + "/empty");
   EXPECT_EQ(checked.exit_code, 0) << checked.output << "\n" << rules;
   EXPECT_THAT(checked.output, HasSubstr("SUCCESS: 8 rules found"));
 }

@@ -20,7 +20,8 @@ namespace nexdb::test {
 /// The value of the first sample line that starts with `series` (name{labels...} exactly as
 /// written up to the value, or a prefix of it); nullopt when there is none.
 inline std::optional<double> sample_value(const std::string& text, const std::string& series) {
-  for (std::size_t pos = text.find(series); pos != std::string::npos; pos = text.find(series, pos + 1)) {
+  for (std::size_t pos = text.find(series); pos != std::string::npos;
+       pos = text.find(series, pos + 1)) {
     if (pos != 0 && text[pos - 1] != '\n') continue;
     const auto end = text.find('\n', pos);
     const std::string line = text.substr(pos, end - pos);
@@ -43,7 +44,8 @@ inline CommandOutput run_with_input(const std::string& command, const std::strin
   if (pipe == nullptr) return out;
   std::array<char, 4096> buffer{};
   std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.output.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    out.output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;

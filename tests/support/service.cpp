@@ -86,7 +86,8 @@ std::string ChildProcess::log_tail(std::size_t bytes) const {
   return text.size() > bytes ? text.substr(text.size() - bytes) : text;
 }
 
-HttpReply http_get(const std::string& host, int port, const std::string& path, const std::string& accept) {
+HttpReply http_get(const std::string& host, int port, const std::string& path,
+                   const std::string& accept) {
   httplib::Client client(host, port);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(10));
@@ -97,8 +98,8 @@ HttpReply http_get(const std::string& host, int port, const std::string& path, c
   return {res->status, res->body, res->get_header_value("Content-Type")};
 }
 
-HttpReply http_post(const std::string& host, int port, const std::string& path, const std::string& body,
-                    const std::string& content_type) {
+HttpReply http_post(const std::string& host, int port, const std::string& path,
+                    const std::string& body, const std::string& content_type) {
   httplib::Client client(host, port);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(10));

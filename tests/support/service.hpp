@@ -42,8 +42,8 @@ struct HttpReply {
 };
 HttpReply http_get(const std::string& host, int port, const std::string& path,
                    const std::string& accept = "");
-HttpReply http_post(const std::string& host, int port, const std::string& path, const std::string& body,
-                    const std::string& content_type);
+HttpReply http_post(const std::string& host, int port, const std::string& path,
+                    const std::string& body, const std::string& content_type);
 
 /// Polls GET host:port/path until it answers 200; false after `timeout`.
 bool wait_until_ready(const std::string& host, int port, const std::string& path,

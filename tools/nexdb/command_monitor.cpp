@@ -38,7 +38,8 @@ class StopSignals {
   }
   /// True when a stop signal arrived within `timeout`.
   bool wait_for(std::chrono::milliseconds timeout) const {
-    const timespec ts{.tv_sec = timeout.count() / 1000, .tv_nsec = (timeout.count() % 1000) * 1000000};
+    const timespec ts{.tv_sec = timeout.count() / 1000,
+                      .tv_nsec = (timeout.count() % 1000) * 1000000};
     return sigtimedwait(&set_, nullptr, &ts) > 0;
   }
 
@@ -47,7 +48,8 @@ class StopSignals {
   sigset_t previous_{};
 };
 
-MonitorSettings monitor_settings(const Config& config, const MonitorCommandOptions& options, bool background) {
+MonitorSettings monitor_settings(const Config& config, const MonitorCommandOptions& options,
+                                 bool background) {
   MonitorSettings settings = DBMonitor::settings_from(config);
   if (options.interval_ms > 0) settings.interval = std::chrono::milliseconds(options.interval_ms);
   settings.background = background;
@@ -68,10 +70,17 @@ std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -86,7 +95,8 @@ std::string dashboard(const DBMonitor& monitor) {
 }
 
 bool all_up(const MonitorSnapshot& snapshot) {
-  return std::all_of(snapshot.hosts.begin(), snapshot.hosts.end(), [](const HostSnapshot& h) { return h.up; });
+  return std::all_of(snapshot.hosts.begin(), snapshot.hosts.end(),
+                     [](const HostSnapshot& h) { return h.up; });
 }
 
 /// Serves until SIGINT/SIGTERM. Exit 0; 2 for a configuration error; 1 when the address is taken.
@@ -103,8 +113,9 @@ int run_serve(const GlobalOptions& global, const MonitorCommandOptions& options)
   MetricsCollector collector(metrics);
   collector.set_health_check([&] { return monitor.health(); });
   collector.add_page("/", "text/html; charset=utf-8", [&] { return dashboard(monitor); });
-  fmt::print("nexdb serve: metrics on {}/metrics, health on {}/healthz, dashboard on {}/ (Ctrl-C stops)\n",
-             collector.url(), collector.url(), collector.url());
+  fmt::print(
+      "nexdb serve: metrics on {}/metrics, health on {}/healthz, dashboard on {}/ (Ctrl-C stops)\n",
+      collector.url(), collector.url(), collector.url());
   std::fflush(stdout);
   signals.wait();
   fmt::print("nexdb serve: stopping\n");
@@ -122,7 +133,8 @@ int run_monitor_view(const GlobalOptions& global, const MonitorCommandOptions& o
   // Rates (transactions/s, cache hits) need two samples: a one-shot view takes them 1 s apart.
   if (!live) {
     monitor.sample();
-    std::this_thread::sleep_for(std::min(monitor.settings().interval, std::chrono::milliseconds(1000)));
+    std::this_thread::sleep_for(
+        std::min(monitor.settings().interval, std::chrono::milliseconds(1000)));
   }
   while (true) {
     monitor.sample();
@@ -131,9 +143,11 @@ int run_monitor_view(const GlobalOptions& global, const MonitorCommandOptions& o
       fmt::print("{}\n", to_json(snapshot));
     } else {
       if (live) fmt::print("\033[H\033[2J");
-      fmt::print("{}  {}\n\n{}", term.bold("nexdb monitor"),
-                 live ? fmt::format("every {} ms, Ctrl-C to stop", monitor.settings().interval.count()) : "",
-                 to_text(snapshot));
+      fmt::print(
+          "{}  {}\n\n{}", term.bold("nexdb monitor"),
+          live ? fmt::format("every {} ms, Ctrl-C to stop", monitor.settings().interval.count())
+               : "",
+          to_text(snapshot));
     }
     std::fflush(stdout);
     if (!live) return all_up(snapshot) ? 0 : 1;
@@ -164,20 +178,28 @@ int run_monitor_rules(const GlobalOptions& global, const MonitorCommandOptions& 
 
 void add_monitor_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry) {
   auto options = std::make_shared<MonitorCommandOptions>();
-  auto* serve = app.add_subcommand(
-      "serve", "Serve Prometheus metrics of every cluster at /metrics, health at /healthz and a dashboard at /");
-  serve->add_option("--listen", options->listen, "host:port (default: [metrics] listen, 127.0.0.1:9477)");
+  auto* serve = app.add_subcommand("serve",
+                                   "Serve Prometheus metrics of every cluster at /metrics, health "
+                                   "at /healthz and a dashboard at /");
+  serve->add_option("--listen", options->listen,
+                    "host:port (default: [metrics] listen, 127.0.0.1:9477)");
   serve->add_option("--cluster", options->cluster, "Only this cluster");
-  serve->add_option("--interval-ms", options->interval_ms, "Sampling interval (default: [monitor] interval_ms)")
+  serve
+      ->add_option("--interval-ms", options->interval_ms,
+                   "Sampling interval (default: [monitor] interval_ms)")
       ->check(CLI::PositiveNumber);
   auto* monitor = app.add_subcommand(
       "monitor", "Live view of every cluster: hosts, connections, lag, slowest statements, alerts");
   monitor->require_subcommand(0, 1);
   monitor->add_option("--cluster", options->cluster, "Only this cluster");
-  monitor->add_option("--interval-ms", options->interval_ms, "Refresh interval (default: [monitor] interval_ms)")
+  monitor
+      ->add_option("--interval-ms", options->interval_ms,
+                   "Refresh interval (default: [monitor] interval_ms)")
       ->check(CLI::PositiveNumber);
-  monitor->add_flag("--once", options->once, "Print one snapshot and exit (exit 1 if a host is down)");
-  auto* rules = monitor->add_subcommand("rules", "Write the configured alerts as a Prometheus alerting rules file");
+  monitor->add_flag("--once", options->once,
+                    "Print one snapshot and exit (exit 1 if a host is down)");
+  auto* rules = monitor->add_subcommand(
+      "rules", "Write the configured alerts as a Prometheus alerting rules file");
   rules->add_option("--output,-o", options->output, "File to write (default: stdout)");
   registry.on(serve, [&global, options] { return run_serve(global, *options); });
   registry.on(monitor, [&global, options] { return run_monitor_view(global, *options); });

@@ -46,8 +46,10 @@ void demo_monitoring(DemoContext& demo) {
   Json alerts = Json::array();
   auto on_alert = [&](const Alert& a) {
     const bool firing = a.state == AlertState::firing;
-    demo.line(fmt::format("    {} {}: {}", firing ? demo.term.red("alert firing:  ") : demo.term.green("alert resolved:"),
-                          a.name, a.summary));
+    demo.line(
+        fmt::format("    {} {}: {}",
+                    firing ? demo.term.red("alert firing:  ") : demo.term.green("alert resolved:"),
+                    a.name, a.summary));
     alerts.push_back({{"name", a.name}, {"state", to_string(a.state)}, {"summary", a.summary}});
   };
   DBMonitor monitor(demo.db, {.alert_thresholds = {{"query_duration", 50}},
@@ -56,7 +58,8 @@ void demo_monitoring(DemoContext& demo) {
                               .background = false});
   monitor.sample();
   for (std::int64_t user = 1; user <= 50; ++user) (void)demo.db.execute(get_user_orders(user));
-  demo.line("    50 x get_user_orders, then a slow report; an alert when a statement takes > 50 ms:");
+  demo.line(
+      "    50 x get_user_orders, then a slow report; an alert when a statement takes > 50 ms:");
   (void)demo.db.execute(slow_report(demo.db.dialect()));
   monitor.sample();  // the report was slow: fires
   monitor.wait_for_notifications();
@@ -68,9 +71,11 @@ void demo_monitoring(DemoContext& demo) {
     if (st.query == seed) fingerprint = st.id;
   }
   const Json lines = interesting_lines(registry.expose(), fingerprint);
-  demo.line("    a few of the metrics (`nexdb serve` serves them at http://127.0.0.1:9477/metrics):");
+  demo.line(
+      "    a few of the metrics (`nexdb serve` serves them at http://127.0.0.1:9477/metrics):");
   for (const auto& line : lines) demo.line("      " + demo.term.dim(line.get<std::string>()));
-  demo.report["monitoring"] = {{"metrics", lines}, {"alerts", alerts}, {"seed_query_fingerprint", fingerprint}};
+  demo.report["monitoring"] = {
+      {"metrics", lines}, {"alerts", alerts}, {"seed_query_fingerprint", fingerprint}};
 }
 
 }  // namespace nexdb::cli
