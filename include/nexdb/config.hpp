@@ -22,6 +22,7 @@
 #include "nexdb/connection.hpp"
 #include "nexdb/database.hpp"
 #include "nexdb/pool.hpp"
+#include "nexdb/shard_key.hpp"
 
 namespace nexdb {
 
@@ -64,23 +65,48 @@ struct ClusterConfig {
 };
 
 enum class ShardFunction {
-  hash,   // shard = hash(key) mod count
-  range,  // shard i holds keys in [range_starts[i], range_starts[i + 1])
+  hash,    // XXH3 of the key onto key ranges of the 64-bit hash space (equal ranges by default)
+  modulo,  // shard = key mod num_shards (integer keys)
+  range,   // shard i holds keys in [range_starts[i], range_starts[i + 1]) (integer keys)
+  lookup,  // a directory table says which shard holds each key; new keys are placed by hash
 };
 std::string_view to_string(ShardFunction function) noexcept;
+/// The function spelled as in nexdb.toml ("modulo"); nullopt when unknown.
+std::optional<ShardFunction> shard_function_from_string(std::string_view text) noexcept;
 
-/// The shard map: shard number -> cluster name. Empty (count() == 0) when not sharded.
+/// The shard map (the seed's shard_key, shard_function, num_shards, shard_map). Not sharded
+/// when shard_map is empty. See docs/sharding.md.
 struct ShardConfig {
   /// The column the application shards by, e.g. "user_id".
-  std::string key{};
+  std::string shard_key{};
   ShardFunction function = ShardFunction::hash;
-  /// For `range`: the lowest key of each shard, strictly increasing; empty for `hash`.
+  /// Number of shards; 0 means one per shard_map entry.
+  std::size_t num_shards = 0;
+  /// Shard number -> cluster name; several shards may share a cluster. In code (not in
+  /// nexdb.toml) a value may also be a connection URI, a cluster of its own.
+  std::map<std::size_t, std::string> shard_map{};
+  /// What the key column holds; values are read as this type before hashing.
+  ShardKeyType key_type = ShardKeyType::integer;
+  /// Tables whose key column is not named shard_key, e.g. {"users", "id"} when users are
+  /// sharded by their own id and orders by user_id.
+  std::map<std::string, std::string, std::less<>> table_keys{};
+  /// `range`: the lowest key of each shard, strictly increasing.
   std::vector<std::int64_t> range_starts{};
-  /// clusters[i] is the cluster that holds shard i; several shards may share a cluster.
-  std::vector<std::string> clusters{};
+  /// `hash`: each shard's part of the hash space ("-40", "40-80", ...), in shard order; empty
+  /// for equal ranges. A shard splits by replacing its range with two.
+  std::vector<std::string> key_ranges{};
+  /// `lookup`: the cluster holding the directory table, and its name.
+  std::string lookup_cluster{};
+  std::string lookup_table = "nexdb_shard_directory";
+  /// `lookup`: how long a directory entry is cached in the process.
+  std::chrono::milliseconds lookup_cache_ttl{60000};
 
-  std::size_t count() const noexcept { return clusters.size(); }
-  bool enabled() const noexcept { return !clusters.empty(); }
+  std::size_t count() const noexcept { return num_shards != 0 ? num_shards : shard_map.size(); }
+  bool enabled() const noexcept { return !shard_map.empty(); }
+  /// The cluster of `shard`; ConfigError when the map has no such shard.
+  const std::string& cluster_of(std::size_t shard) const;
+  /// The key column of `table` (table_keys, else shard_key).
+  std::string_view key_column(std::string_view table) const noexcept;
 };
 
 /// What DBMonitor can watch, by group: "query_duration", "connection_count", "cache_hit_ratio",

@@ -74,14 +74,7 @@ class Database : public StatementShortcuts<Database> {
   auto run_in(Work&& work, TransactionOptions options) {
     Lease lease = connection();
     Tx tx(*lease, options);
-    if constexpr (std::is_void_v<std::invoke_result_t<Work, Tx&>>) {
-      work(tx);
-      tx.commit();
-    } else {
-      auto result = work(tx);
-      tx.commit();
-      return result;
-    }
+    return detail::run_and_commit(tx, std::forward<Work>(work));
   }
 
   struct Impl;

@@ -174,14 +174,7 @@ class ReplicaManager {
   template <class Tx, class Work>
   static auto run_in(Connection& connection, Work&& work, TransactionOptions options) {
     Tx tx(connection, options);
-    if constexpr (std::is_void_v<std::invoke_result_t<Work, Tx&>>) {
-      work(tx);
-      tx.commit();
-    } else {
-      auto result = work(tx);
-      tx.commit();
-      return result;
-    }
+    return detail::run_and_commit(tx, std::forward<Work>(work));
   }
 
  private:

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "nexdb/connection.hpp"
 
@@ -62,6 +63,22 @@ class ReadOnlyTransaction : public TransactionBase {
   explicit ReadOnlyTransaction(Connection& connection, TransactionOptions options = {})
       : TransactionBase(connection, options, true) {}
 };
+
+namespace detail {
+/// Runs `work(tx)`, then `tx.commit()`; returns what `work` returns. An exception from `work`
+/// propagates without committing (the transaction's destructor rolls back).
+template <class Tx, class Work>
+auto run_and_commit(Tx& tx, Work&& work) {
+  if constexpr (std::is_void_v<std::invoke_result_t<Work, Tx&>>) {
+    work(tx);
+    tx.commit();
+  } else {
+    auto result = work(tx);
+    tx.commit();
+    return result;
+  }
+}
+}  // namespace detail
 
 class Savepoint {
  public:

@@ -136,7 +136,34 @@ std::optional<ReadPreference> read_preference_from_string(std::string_view text)
 }
 
 std::string_view to_string(ShardFunction function) noexcept {
-  return function == ShardFunction::range ? "range" : "hash";
+  switch (function) {
+    case ShardFunction::hash: return "hash";
+    case ShardFunction::modulo: return "modulo";
+    case ShardFunction::range: return "range";
+    case ShardFunction::lookup: return "lookup";
+  }
+  return "hash";
+}
+
+std::optional<ShardFunction> shard_function_from_string(std::string_view text) noexcept {
+  for (auto f : {ShardFunction::hash, ShardFunction::modulo, ShardFunction::range, ShardFunction::lookup}) {
+    if (to_string(f) == text) return f;
+  }
+  return std::nullopt;
+}
+
+const std::string& ShardConfig::cluster_of(std::size_t shard) const {
+  auto it = shard_map.find(shard);
+  if (it == shard_map.end()) {
+    throw ConfigError(fmt::format("shard {} has no cluster in the shard map (shards 0 to {})", shard,
+                                  count() == 0 ? 0 : count() - 1));
+  }
+  return it->second;
+}
+
+std::string_view ShardConfig::key_column(std::string_view table) const noexcept {
+  auto it = table_keys.find(table);
+  return it != table_keys.end() ? std::string_view(it->second) : std::string_view(shard_key);
 }
 
 const std::vector<std::string_view>& known_watch_metrics() {

@@ -68,13 +68,27 @@ class Describer {
   }
 
   void add_shards(const ShardConfig& shards) {
-    add("shards.count", static_cast<std::int64_t>(shards.count()));
+    add("shards.count", static_cast<std::int64_t>(shards.count()), {"shards.num_shards"});
     if (!shards.enabled()) return;
-    add("shards.key", shards.key);
-    add("shards.function", std::string(to_string(shards.function)));
+    add("shards.key", shards.shard_key, {"shards.shard_key"});
+    add("shards.function", std::string(to_string(shards.function)), {"shards.shard_function"});
+    add("shards.key_type", std::string(to_string(shards.key_type)));
     if (shards.function == ShardFunction::range) add("shards.range_starts", shards.range_starts);
-    for (std::size_t i = 0; i < shards.count(); ++i) {
-      add(fmt::format("shards.map.{}", i), shards.clusters[i]);
+    if (shards.function == ShardFunction::hash) {
+      std::vector<std::string> ranges = shards.key_ranges;
+      if (ranges.empty()) {
+        for (const auto& range : equal_key_ranges(shards.count())) ranges.push_back(range.to_string());
+      }
+      add("shards.key_ranges", std::move(ranges));
+    }
+    if (shards.function == ShardFunction::lookup) {
+      add("shards.lookup_cluster", shards.lookup_cluster);
+      add("shards.lookup_table", shards.lookup_table);
+      add("shards.lookup_cache_ttl_ms", static_cast<std::int64_t>(shards.lookup_cache_ttl.count()));
+    }
+    for (const auto& [table, column] : shards.table_keys) add("shards.tables." + table, column);
+    for (const auto& [number, cluster] : shards.shard_map) {
+      add(fmt::format("shards.map.{}", number), cluster, {fmt::format("shards.shard_map.{}", number)});
     }
   }
 

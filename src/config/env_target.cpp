@@ -106,6 +106,14 @@ EnvTarget label_target(std::string_view rest, const toml::table& root) {
   return {{"metrics", "labels", lower(rest)}, Kind::string};
 }
 
+// NEXDB_SHARDS_TABLES_<TABLE>: a table of the file whose name fits, else the name in lower case.
+EnvTarget table_key_target(std::string_view rest, const toml::table& root) {
+  for (const auto& name : names_in(root, "shards", "tables")) {
+    if (env_form(name) == rest) return {{"shards", "tables", name}, Kind::string};
+  }
+  return {{"shards", "tables", lower(rest)}, Kind::string};
+}
+
 }  // namespace
 
 std::optional<EnvTarget> env_target(const std::string& variable, const toml::table& root) {
@@ -115,6 +123,12 @@ std::optional<EnvTarget> env_target(const std::string& variable, const toml::tab
   }
   if (name.starts_with("SHARDS_MAP_") && name.size() > 11) {
     return EnvTarget{{"shards", "map", name.substr(11)}, Kind::string};
+  }
+  if (name.starts_with("SHARDS_SHARD_MAP_") && name.size() > 17) {
+    return EnvTarget{{"shards", "shard_map", name.substr(17)}, Kind::string};
+  }
+  if (name.starts_with("SHARDS_TABLES_") && name.size() > 14) {
+    return table_key_target(std::string_view(name).substr(14), root);
   }
   if (name.starts_with("METRICS_LABELS_") && name.size() > 15) {
     return label_target(std::string_view(name).substr(15), root);

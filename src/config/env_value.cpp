@@ -33,14 +33,17 @@ toml::array split_uris(std::string_view text) {
   return out;
 }
 
-toml::array split_names(std::string_view text) {
+// Other lists (shards.key_ranges) split at every comma.
+toml::array split_commas(std::string_view text) {
   toml::array out;
-  for (std::size_t start = 0; !trim(text).empty();) {
-    const auto comma = text.find(',', start);
+  if (trim(text).empty()) return out;
+  std::size_t start = 0;
+  for (std::size_t comma = text.find(','); comma != std::string_view::npos;
+       comma = text.find(',', start)) {
     out.push_back(std::string(trim(text.substr(start, comma - start))));
-    if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
+  out.push_back(std::string(trim(text.substr(start))));
   return out;
 }
 
@@ -79,12 +82,9 @@ struct Converter {
         table.insert_or_assign(key, number());
         return;
       case Kind::strings:
-        if (text.starts_with('[')) {
-          table.insert_or_assign(key, array());
-        } else {
-          // Names (monitor.watch) split at every comma; URIs only before the next URI.
-          table.insert_or_assign(key, key == "watch" ? split_names(text) : split_uris(text));
-        }
+        table.insert_or_assign(key, text.starts_with('[') ? array()
+                                    : key == "replicas"   ? split_uris(text)
+                                                          : split_commas(text));
         return;
       case Kind::integers:
         table.insert_or_assign(key, text.starts_with('[') ? array() : integers());

@@ -78,9 +78,22 @@ inline constexpr KeySpec cluster_keys[] = {
     {"connection", Kind::table},
 };
 inline constexpr KeySpec shard_keys[] = {
-    {"key", Kind::string},    {"function", Kind::string},
-    {"count", Kind::integer}, {"range_starts", Kind::integers},
+    {"key", Kind::string},
+    {"function", Kind::string},
+    {"count", Kind::integer},
+    {"key_type", Kind::string},
+    {"range_starts", Kind::integers},
+    {"key_ranges", Kind::strings},
+    {"lookup_cluster", Kind::string},
+    {"lookup_table", Kind::string},
+    {"lookup_cache_ttl_ms", Kind::integer},
+    {"tables", Kind::table},
     {"map", Kind::table},
+    // The seed's spellings of key, function, count and map.
+    {"shard_key", Kind::string},
+    {"shard_function", Kind::string},
+    {"num_shards", Kind::integer},
+    {"shard_map", Kind::table},
 };
 inline constexpr KeySpec monitor_keys[] = {
     {"interval_ms", Kind::integer},

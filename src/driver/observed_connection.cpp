@@ -29,6 +29,7 @@ class ObservedConnection final : public Connection {
     return observed(name, true, [&] { return inner_->execute_prepared(name, params); });
   }
   bool ping() noexcept override { return inner_->ping(); }
+  Connection& inner() noexcept { return *inner_; }
   bool is_broken() const noexcept override { return inner_->is_broken(); }
   TransactionStatus transaction_status() const noexcept override {
     return inner_->transaction_status();
@@ -71,6 +72,11 @@ class ObservedConnection final : public Connection {
 };
 
 }  // namespace
+
+Connection& unwrap_observed(Connection& connection) noexcept {
+  auto* observed = dynamic_cast<ObservedConnection*>(&connection);
+  return observed != nullptr ? observed->inner() : connection;
+}
 
 std::unique_ptr<Connection> observe(std::unique_ptr<Connection> connection,
                                     std::shared_ptr<StatementObserver> observer) {

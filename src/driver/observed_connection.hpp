@@ -11,4 +11,7 @@ namespace nexdb::detail {
 std::unique_ptr<Connection> observe(std::unique_ptr<Connection> connection,
                                     std::shared_ptr<StatementObserver> observer);
 
+/// The driver's connection behind an observing decorator (`connection` itself when there is none).
+Connection& unwrap_observed(Connection& connection) noexcept;
+
 }  // namespace nexdb::detail

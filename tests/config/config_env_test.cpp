@@ -204,12 +204,26 @@ TEST_F(ConfigEnv, ShardMapEntriesAreValidatedLikeTheFile) {
       "[shards]\nkey = \"user_id\"\n[shards.map]\n0 = \"main\"\n1 = \"main\"\n";
   {
     ScopedEnv v("NEXDB_SHARDS_MAP_1", "eu-west");
-    EXPECT_EQ(load(sharded).shards.clusters, (std::vector<std::string>{"main", "eu-west"}));
+    EXPECT_EQ(load(sharded).shards.shard_map,
+              (std::map<std::size_t, std::string>{{0, "main"}, {1, "eu-west"}}));
   }
   ScopedEnv v("NEXDB_SHARDS_MAP_1", "nowhere");
   EXPECT_CONTAINS(error(sharded),
                   "environment variable NEXDB_SHARDS_MAP_1: shards.map.1: no cluster 'nowhere' "
                   "(clusters: main, eu-west)");
+}
+
+TEST_F(ConfigEnv, ShardKeyRangesAndTablesComeFromTheEnvironment) {
+  const std::string sharded =
+      std::string(two_clusters) +
+      "[shards]\nkey = \"user_id\"\n[shards.map]\n0 = \"main\"\n1 = \"eu-west\"\n";
+  ScopedEnv ranges("NEXDB_SHARDS_KEY_RANGES", "-8000, 8000-");
+  ScopedEnv table("NEXDB_SHARDS_TABLES_USERS", "id");
+  ScopedEnv count("NEXDB_SHARDS_NUM_SHARDS", "2");
+  const Config config = load(sharded);
+  EXPECT_EQ(config.shards.key_ranges, (std::vector<std::string>{"-8000", "8000-"}));
+  EXPECT_EQ(config.shards.key_column("users"), "id");
+  EXPECT_EQ(config.shards.count(), 2u);
 }
 
 TEST_F(ConfigEnv, WithoutAFileTheEnvironmentAloneConfigures) {

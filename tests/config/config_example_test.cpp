@@ -23,7 +23,8 @@ TEST(ConfigExample, TheShippedExampleLoadsWithoutWarnings) {
   EXPECT_EQ(config.cluster("shard1").connection.statement_timeout,
             std::chrono::milliseconds(30000));
   EXPECT_EQ(config.shards.count(), 4u);
-  EXPECT_EQ(config.shards.clusters[2], "shard0");
+  EXPECT_EQ(config.shards.cluster_of(2), "shard0");
+  EXPECT_EQ(config.shards.key_column("users"), "id");
   EXPECT_EQ(config.metrics.labels.at("service"), "nexdb-example");
   // Every key of the schema appears in the example, so it documents them all.
   for (const auto& entry : config.describe().entries) {

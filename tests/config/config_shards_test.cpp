@@ -26,11 +26,11 @@ count = 4
 3 = "shard1"
 )");
   EXPECT_TRUE(config.shards.enabled());
-  EXPECT_EQ(config.shards.key, "user_id");
+  EXPECT_EQ(config.shards.shard_key, "user_id");
   EXPECT_EQ(config.shards.function, ShardFunction::hash);
   EXPECT_EQ(config.shards.count(), 4u);
-  EXPECT_EQ(config.shards.clusters,
-            (std::vector<std::string>{"shard0", "shard1", "shard0", "shard1"}));
+  EXPECT_EQ(config.shards.shard_map,
+            (std::map<std::size_t, std::string>{{0, "shard0"}, {1, "shard1"}, {2, "shard0"}, {3, "shard1"}}));
   EXPECT_TRUE(config.shards.range_starts.empty());
 }
 
@@ -40,8 +40,8 @@ TEST(ConfigShards, NumbersAreOrderedNumericallyAndCountIsInferred) {
     map += std::to_string(i) + " = \"shard" + std::to_string(i % 2) + "\"\n";
   const Config config = Config::parse(clusters + map);
   ASSERT_EQ(config.shards.count(), 12u);
-  EXPECT_EQ(config.shards.clusters[10], "shard0");
-  EXPECT_EQ(config.shards.clusters[11], "shard1");
+  EXPECT_EQ(config.shards.cluster_of(10), "shard0");
+  EXPECT_EQ(config.shards.cluster_of(11), "shard1");
 }
 
 TEST(ConfigShards, RangeShards) {
@@ -82,11 +82,13 @@ TEST(ConfigShards, MapErrorsNameTheEntry) {
   EXPECT_CONTAINS(parse_error(clusters + "[shards]\n[shards.map]\n0 = \"shard0\"\n"),
                   "x.toml:5: shards.key: required");
   EXPECT_CONTAINS(
-      parse_error(head + "function = \"modulo\"\n[shards.map]\n0 = \"shard0\"\n"),
-      "x.toml:7: shards.function: unknown shard function 'modulo' (known: hash, range)");
+      parse_error(head + "function = \"module\"\n[shards.map]\n0 = \"shard0\"\n"),
+      "x.toml:7: shards.function: unknown shard function 'module' (known: hash, modulo, range, lookup)");
   EXPECT_CONTAINS(
       parse_error(head + "replicas = 2\n"),
-      "x.toml:7: shards.replicas: unknown key (known: key, function, count, range_starts, map)");
+      "x.toml:7: shards.replicas: unknown key (known: key, function, count, key_type, range_starts, "
+      "key_ranges, lookup_cluster, lookup_table, lookup_cache_ttl_ms, tables, map, shard_key, "
+      "shard_function, num_shards, shard_map)");
 }
 
 TEST(ConfigShards, ShardsNeedConfiguredClusters) {
@@ -108,6 +110,69 @@ TEST(ConfigShards, RangeErrors) {
                   "x.toml:7: shards.range_starts: only used with function = \"range\"");
   EXPECT_CONTAINS(parse_error(head + "function = \"range\"\nrange_starts = [0, \"x\"]\n" + map),
                   "shards.range_starts: item 1: expected an integer, got a string");
+}
+
+TEST(ConfigShards, TheSeedsSpellingsWork) {
+  const Config config = Config::parse(clusters + R"(
+[shards]
+shard_key = "user_id"
+shard_function = "modulo"
+num_shards = 2
+[shards.shard_map]
+0 = "shard0"
+1 = "shard1"
+)");
+  EXPECT_EQ(config.shards.shard_key, "user_id");
+  EXPECT_EQ(config.shards.function, ShardFunction::modulo);
+  EXPECT_EQ(config.shards.count(), 2u);
+  EXPECT_EQ(config.shards.cluster_of(1), "shard1");
+  EXPECT_EQ(config.describe().entries.size(), Config::parse(clusters).describe().entries.size() + 5);
+  EXPECT_CONTAINS(parse_error(clusters + "[shards]\nkey = \"a\"\nshard_key = \"b\"\n"),
+                  "x.toml:7: shards.shard_key: 'key' and 'shard_key' are the same setting");
+}
+
+TEST(ConfigShards, KeyRangesTablesAndKeyType) {
+  const Config config = Config::parse(clusters + R"(
+[shards]
+key = "account"
+key_type = "text"
+key_ranges = ["-8000", "8000-"]
+[shards.tables]
+accounts = "id"
+[shards.map]
+0 = "shard0"
+1 = "shard1"
+)");
+  EXPECT_EQ(config.shards.key_type, ShardKeyType::text);
+  EXPECT_EQ(config.shards.key_ranges, (std::vector<std::string>{"-8000", "8000-"}));
+  EXPECT_EQ(config.shards.key_column("accounts"), "id");
+  EXPECT_EQ(config.shards.key_column("orders"), "account");
+  const std::string head = clusters + "[shards]\nkey = \"k\"\n";
+  const std::string map = "[shards.map]\n0 = \"shard0\"\n1 = \"shard1\"\n";
+  EXPECT_CONTAINS(parse_error(head + "key_ranges = [\"-80\"]\n" + map),
+                  "shards.key_ranges: has 1 entries for 2 shards");
+  EXPECT_CONTAINS(parse_error(head + "key_ranges = [\"-80\", \"90-\"]\n" + map),
+                  "shards.key_ranges: range 1 (90-) does not start where range 0 (-80) ends");
+  EXPECT_CONTAINS(parse_error(head + "key_ranges = [\"-8g\", \"8g-\"]\n" + map),
+                  "shards.key_ranges: item 0: '-8g': '8g' is not 1 to 16 hex digits");
+  EXPECT_CONTAINS(parse_error(head + "function = \"modulo\"\nkey_type = \"text\"\n" + map),
+                  "shards.key_type: function = \"modulo\" needs integer keys");
+  EXPECT_CONTAINS(parse_error(head + "function = \"range\"\nrange_starts = [0, 9]\nkey_ranges = [\"-\"]\n" + map),
+                  "shards.key_ranges: only used with function = \"hash\"");
+}
+
+TEST(ConfigShards, LookupNeedsItsCluster) {
+  const std::string head = clusters + "[shards]\nkey = \"k\"\nfunction = \"lookup\"\n";
+  const std::string map = "[shards.map]\n0 = \"shard0\"\n1 = \"shard1\"\n";
+  const Config config = Config::parse(head + "lookup_cluster = \"shard1\"\nlookup_cache_ttl_ms = 5\n" + map);
+  EXPECT_EQ(config.shards.lookup_cluster, "shard1");
+  EXPECT_EQ(config.shards.lookup_table, "nexdb_shard_directory");
+  EXPECT_EQ(config.shards.lookup_cache_ttl, std::chrono::milliseconds(5));
+  EXPECT_CONTAINS(parse_error(head + map), "shards.lookup_cluster: required with function = \"lookup\"");
+  EXPECT_CONTAINS(parse_error(head + "lookup_cluster = \"elsewhere\"\n" + map),
+                  "shards.lookup_cluster: no cluster 'elsewhere' (clusters: shard0, shard1)");
+  EXPECT_CONTAINS(parse_error(clusters + "[shards]\nkey = \"k\"\nlookup_table = \"t\"\n" + map),
+                  "shards.lookup_table: only used with function = \"lookup\"");
 }
 
 }  // namespace

@@ -29,6 +29,16 @@ struct Orders : Table<Orders> {
 };
 inline const Orders Order;
 
+/// The seed's query, verbatim.
+inline SelectQuery get_user_orders(std::int64_t user_id) {
+  return select(Order.id, Order.status, Order.total)
+      .from(Order)
+      .join(User, Order.user_id == User.id)
+      .where(User.id == user_id)
+      .order_by(Order.created_at.desc())
+      .limit(100);
+}
+
 /// Names that must be quoted: a keyword, an embedded quote, spaces and punctuation.
 struct Weird : Table<Weird> {
   static constexpr std::string_view table_name = "my table";

@@ -29,15 +29,6 @@ using namespace std::chrono_literals;
 
 const Timestamp kDay0{std::chrono::sys_days{std::chrono::January / 1 / 2026}};
 
-auto get_user_orders(std::int64_t user_id) {
-  return select(Order.id, Order.status, Order.total)
-      .from(Order)
-      .join(User, Order.user_id == User.id)
-      .where(User.id == user_id)
-      .order_by(Order.created_at.desc())
-      .limit(100);
-}
-
 class QueryIntegration : public ::testing::TestWithParam<Dialect> {
  protected:
   void SetUp() override {

@@ -14,15 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-auto get_user_orders(std::int64_t user_id) {
-  return select(Order.id, Order.status, Order.total)
-      .from(Order)
-      .join(User, Order.user_id == User.id)
-      .where(User.id == user_id)
-      .order_by(Order.created_at.desc())
-      .limit(100);
-}
-
 TEST(SelectSerialize, SeedQueryPostgres) {
   const Statement s = get_user_orders(42).render(Dialect::postgres);
   EXPECT_EQ(s.sql, R"(SELECT "orders"."id", "orders"."status", "orders"."total" FROM "orders" )"

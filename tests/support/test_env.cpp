@@ -25,6 +25,10 @@ std::string pg_replica_uri(int index) {
   return fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", pg_base_port() + index);
 }
 
+std::string pg_shard_uri(int index) {
+  return fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", pg_base_port() + 10 + index);
+}
+
 int closed_port() { return pg_base_port() + 99; }
 
 namespace {

@@ -12,6 +12,8 @@ int pg_base_port();
 std::string pg_primary_uri();
 /// libpq URI of replica `index` (1 or 2).
 std::string pg_replica_uri(int index);
+/// libpq URI of shard primary `index` (0-3), started by `scripts/pg-cluster start --shards 4`.
+std::string pg_shard_uri(int index);
 /// A port where nothing listens (for unreachable-host tests).
 int closed_port();
 

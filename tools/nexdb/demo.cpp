@@ -31,6 +31,7 @@ constexpr DemoStep kSteps[] = {
     {.name = "aggregate", .run = demo_aggregate},
     {.name = "failing transaction", .run = demo_failing_transaction},
     {.name = "replicas", .postgres_only = true, .run = demo_replicas},
+    {.name = "shards", .run = demo_shards},
     {.name = "monitoring", .run = demo_monitoring},
     {.name = "pool", .run = demo_pool_report},
 };

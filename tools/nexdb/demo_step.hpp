@@ -48,5 +48,7 @@ void demo_failing_transaction(DemoContext& demo);
 void demo_replicas(DemoContext& demo);
 // demo_monitor.cpp
 void demo_monitoring(DemoContext& demo);
+// demo_shard.cpp: the seed's 4-shard map on four SQLite files.
+void demo_shards(DemoContext& demo);
 
 }  // namespace nexdb::cli

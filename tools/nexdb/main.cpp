@@ -33,6 +33,7 @@ int run(int argc, char** argv) {
   nexdb::cli::add_replica_commands(app, global, commands);
   nexdb::cli::add_monitor_commands(app, global, commands);
   nexdb::cli::add_config_commands(app, global, commands);
+  nexdb::cli::add_shard_commands(app, global, commands);
 
   try {
     app.parse(argc, argv);

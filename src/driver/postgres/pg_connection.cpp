@@ -51,6 +51,12 @@ std::string one_line(const char* text) {
                   "connection URI and that the server is running", host, reason), details);
 }
 
+/// PostgreSQL's answer to a cached statement whose result type changed under it (0A000 is also
+/// "feature not supported" in general, which must not be retried).
+bool is_stale_plan_error(const SqlError& e) {
+  return e.sqlstate() == "0A000" && e.message().starts_with("cached plan must not change result type");
+}
+
 void log_notice(void*, const char* message) { spdlog::debug("postgres notice: {}", one_line(message)); }
 
 }  // namespace
@@ -86,20 +92,46 @@ PgConnection::~PgConnection() {
 }
 
 Rows PgConnection::execute(const Statement& statement) {
-  if (!cache_.enabled()) return execute_uncached(statement);
+  Rows rows = cache_.enabled() ? execute_cached(statement) : execute_uncached(statement);
+  if (schema_change_pending_) [[unlikely]] settle_schema_change();
+  return rows;
+}
+
+Rows PgConnection::execute_cached(const Statement& statement) {
   if (Prepared* cached = cache_.find(statement.sql)) {
-    try {
-      return run_prepared(*cached, statement.params, statement.sql);
-    } catch (const SqlError& e) {
-      // After DDL a cached plan may no longer fit ("cached plan must not change result type").
-      // Outside a transaction it is safe to prepare afresh and run once more.
-      if (e.sqlstate() != "0A000" || transaction_status() != TransactionStatus::idle) throw;
-      if (auto stale = cache_.erase(statement.sql)) deallocate(*stale);
+    if (cached->epoch == schema_epoch()) [[likely]] {
+      try {
+        Rows rows = run_prepared(*cached, statement.params, statement.sql);
+        note_schema_change(cached->changes);
+        return rows;
+      } catch (const SqlError& e) {
+        // After DDL by another process a cached plan may no longer fit. Outside a transaction
+        // it is safe to prepare afresh and run once more; inside one, the server has already
+        // aborted the transaction.
+        if (!is_stale_plan_error(e)) throw;
+        drop_cached(statement.sql);
+        if (transaction_status() != TransactionStatus::idle) {
+          throw RetryableError(
+              "the result type of a prepared statement changed since it was prepared (the table "
+              "was altered by another process); the server aborted the transaction. Run the "
+              "transaction again: the statement is re-prepared on its next use",
+              {.sqlstate = e.sqlstate(), .host = description_, .statement = statement.sql});
+        }
+      }
+    } else {
+      drop_cached(statement.sql);  // DDL ran in this process since it was prepared
     }
   }
   Prepared fresh = prepare_described(fmt::format("nexdb_s{}", next_statement_id_++), statement.sql);
   if (auto evicted = cache_.insert(statement.sql, std::move(fresh))) deallocate(*evicted);
-  return run_prepared(*cache_.find(statement.sql), statement.params, statement.sql);
+  Prepared& prepared = *cache_.find(statement.sql);
+  Rows rows = run_prepared(prepared, statement.params, statement.sql);
+  note_schema_change(prepared.changes);
+  return rows;
+}
+
+void PgConnection::drop_cached(std::string_view sql) noexcept {
+  if (auto stale = cache_.erase(sql)) deallocate(*stale);
 }
 
 Rows PgConnection::execute_uncached(const Statement& statement) {
@@ -108,11 +140,27 @@ Rows PgConnection::execute_uncached(const Statement& statement) {
                                         params.values(), params.lengths(), params.formats(), 0),
                            statement.sql);
   Rows::Columns columns;
-  return to_rows(result.get(), columns);
+  Rows rows = to_rows(result.get(), columns);
+  note_schema_change(classify_schema_change(statement.sql));
+  return rows;
+}
+
+void PgConnection::note_schema_change(SchemaChange change) noexcept {
+  if (!change.plans) [[likely]] return;
+  note(change);
+  if (change.result_types && transaction_status() != TransactionStatus::idle) schema_change_pending_ = true;
+}
+
+void PgConnection::settle_schema_change() noexcept {
+  if (transaction_status() != TransactionStatus::idle) return;
+  schema_change_pending_ = false;
+  note({.plans = true, .result_types = true});
 }
 
 void PgConnection::execute_script(std::string_view sql) {
   check(PQexec(conn_, std::string(sql).c_str()), sql);
+  note_schema_change(classify_schema_change(sql));
+  if (schema_change_pending_) settle_schema_change();
 }
 
 void PgConnection::prepare(std::string_view name, std::string_view sql) {
@@ -136,7 +184,8 @@ Rows PgConnection::execute_prepared(std::string_view name, std::span<const Value
 
 PgConnection::Prepared PgConnection::prepare_described(std::string name, std::string_view sql) {
   check(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr), sql);
-  Prepared prepared{.name = std::move(name)};
+  Prepared prepared{.name = std::move(name), .epoch = schema_epoch(),
+                    .changes = classify_schema_change(sql)};
   if (result_format_ == ResultFormat::binary) {
     // Binary results only when every column has a binary decoder; text is always exact.
     ResultPtr description = check(PQdescribePrepared(conn_, prepared.name.c_str()), sql);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
 #include "nexdb/connection.hpp"
 
@@ -34,11 +35,17 @@ class PgConnection final : public Connection {
     std::string name{};
     int result_format = 0;  // 1 = binary
     Rows::Columns columns{};  // names of the last result, shared by the next ones
+    std::uint64_t epoch = 0;  // schema epoch when prepared (driver/schema_epoch.hpp)
+    SchemaChange changes{};   // what running it may change
   };
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
   Prepared prepare_described(std::string name, std::string_view sql);
+  Rows execute_cached(const Statement& statement);
   Rows execute_uncached(const Statement& statement);
+  void drop_cached(std::string_view sql) noexcept;
+  void note_schema_change(SchemaChange change) noexcept;
+  void settle_schema_change() noexcept;
   Rows run_prepared(Prepared& prepared, std::span<const Value> params, std::string_view sql);
   ResultPtr check(PGresult* raw, std::string_view sql);
   static Rows to_rows(const PGresult* result, Rows::Columns& columns);
@@ -51,6 +58,9 @@ class PgConnection final : public Connection {
   StatementCache<Prepared> cache_;
   std::unordered_map<std::string, Prepared> named_;
   std::uint64_t next_statement_id_ = 0;
+  // DDL ran inside a transaction: bump the schema epoch again when it ends, so that statements
+  // other connections re-prepared meanwhile (seeing the old schema) are re-prepared once more.
+  bool schema_change_pending_ = false;
 };
 
 }  // namespace nexdb::detail

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "driver/column_names.hpp"
+#include "driver/observed_connection.hpp"
 #include "nexdb/error.hpp"
 
 namespace nexdb::detail {
@@ -166,14 +167,19 @@ SqliteConnection::StatementPtr SqliteConnection::compile(std::string_view sql, b
 Rows SqliteConnection::execute(const Statement& statement) {
   if (!cache_.enabled()) {
     Rows::Columns columns;
-    return run(compile(statement.sql, false).get(), statement.params, statement.sql, columns);
+    Rows rows = run(compile(statement.sql, false).get(), statement.params, statement.sql, columns);
+    note(classify_schema_change(statement.sql));
+    return rows;
   }
   Compiled* cached = cache_.find(statement.sql);
   if (cached == nullptr) {
-    cache_.insert(statement.sql, Compiled{.statement = compile(statement.sql, true), .columns = {}});
+    cache_.insert(statement.sql, Compiled{.statement = compile(statement.sql, true), .columns = {},
+                                          .changes = classify_schema_change(statement.sql)});
     cached = cache_.find(statement.sql);
   }
-  return run(cached->statement.get(), statement.params, statement.sql, cached->columns);
+  Rows rows = run(cached->statement.get(), statement.params, statement.sql, cached->columns);
+  note(cached->changes);
+  return rows;
 }
 
 void SqliteConnection::execute_script(std::string_view sql) {
@@ -181,6 +187,7 @@ void SqliteConnection::execute_script(std::string_view sql) {
   const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &error);
   sqlite3_free(error);
   if (rc != SQLITE_OK) throw_error(rc, sql);
+  note(classify_schema_change(sql));
 }
 
 void SqliteConnection::prepare(std::string_view name, std::string_view sql) {
@@ -263,6 +270,7 @@ Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, st
       values.push_back(column_value(stmt, c, c < typed ? declared[static_cast<std::size_t>(c)] : 0));
     }
   }
+  last_vm_steps_ = static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1));
   if (rc != SQLITE_DONE) throw_error(rc, sql);
   const std::int64_t affected = sqlite3_stmt_readonly(stmt) ? rows : sqlite3_changes64(db_);
   return Rows(std::move(names), std::move(values), affected);
@@ -315,6 +323,12 @@ bool SqliteConnection::ping() noexcept {
 TransactionStatus SqliteConnection::transaction_status() const noexcept {
   if (db_ == nullptr) return TransactionStatus::unknown;
   return sqlite3_get_autocommit(db_) ? TransactionStatus::idle : TransactionStatus::in_transaction;
+}
+
+std::optional<std::uint64_t> sqlite_last_vm_steps(Connection& connection) noexcept {
+  auto* sqlite = dynamic_cast<SqliteConnection*>(&unwrap_observed(connection));
+  if (sqlite == nullptr) return std::nullopt;
+  return sqlite->last_vm_steps();
 }
 
 }  // namespace nexdb::detail

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
 #include "nexdb/connection.hpp"
 
@@ -28,6 +30,10 @@ class SqliteConnection final : public Connection {
   bool is_broken() const noexcept override { return db_ == nullptr; }
   TransactionStatus transaction_status() const noexcept override;
 
+  /// Virtual-machine steps of the last statement run: SQLite's own measure of the work a
+  /// statement did (the index advisor compares it with and without a candidate index).
+  std::uint64_t last_vm_steps() const noexcept { return last_vm_steps_; }
+
  private:
   struct StatementDeleter {
     void operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
@@ -36,6 +42,7 @@ class SqliteConnection final : public Connection {
   struct Compiled {
     StatementPtr statement;
     Rows::Columns columns{};  // names of the last result, shared by the next ones
+    SchemaChange changes{};   // what running it may change (driver/schema_epoch.hpp)
   };
 
   StatementPtr compile(std::string_view sql, bool persistent);
@@ -53,7 +60,12 @@ class SqliteConnection final : public Connection {
   std::chrono::steady_clock::time_point deadline_{};
   StatementCache<Compiled> cache_;
   std::unordered_map<std::string, Compiled> named_;
+  std::uint64_t last_vm_steps_ = 0;
 };
+
+/// last_vm_steps() of a SQLite connection (seen through an observing decorator too); nullopt
+/// for other backends.
+std::optional<std::uint64_t> sqlite_last_vm_steps(Connection& connection) noexcept;
 
 /// The file a "sqlite:..." URI names (":memory:" for an in-memory database).
 std::string sqlite_path_of(std::string_view uri);
