@@ -186,6 +186,23 @@ struct MigrationsConfig {
   std::string table = "nexdb_schema_history";
 };
 
+/// [backup]: where `nexdb backup` keeps backups and how long (see docs/backup.md).
+struct BackupConfig {
+  /// The repository directory, relative to the working directory.
+  std::string repository = "nexdb-data/backups";
+  /// `nexdb backup prune`: keep the newest N of each kind (0 = rule off).
+  std::int64_t keep_last = 0;
+  /// `nexdb backup prune`: keep everything younger than D days (0 = rule off).
+  std::int64_t keep_days = 0;
+  /// pg_restore / pg_dump parallel workers.
+  std::int64_t jobs = 2;
+  /// PostgreSQL's programs (pg_dump, pg_basebackup, initdb, ...).
+  std::string pg_bindir = "/usr/lib/postgresql/15/bin";
+  /// Verify logical backups in a temporary database on this server instead of a scratch
+  /// instance (a libpq URI; empty = scratch instance).
+  std::string verify_server{};
+};
+
 /// One setting of the effective configuration, for `nexdb config check`.
 struct ConfigEntry {
   using Value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>,
@@ -226,6 +243,7 @@ struct Config {
   MonitorConfig monitor{};
   MetricsConfig metrics{};
   MigrationsConfig migrations{};
+  BackupConfig backup{};
 
   /// The file read; empty for built-in defaults.
   std::string source{};

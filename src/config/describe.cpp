@@ -136,6 +136,12 @@ class Describer {
     add("migrations.folder", config_.migrations.folder);
     add("migrations.allow_out_of_order", config_.migrations.allow_out_of_order);
     add("migrations.table", config_.migrations.table);
+    add("backup.repository", config_.backup.repository);
+    add("backup.keep_last", config_.backup.keep_last);
+    add("backup.keep_days", config_.backup.keep_days);
+    add("backup.jobs", config_.backup.jobs);
+    add("backup.pg_bindir", config_.backup.pg_bindir);
+    add("backup.verify_server", redact_password(config_.backup.verify_server));
   }
 
   std::vector<ConfigEntry> take() { return std::move(entries_); }

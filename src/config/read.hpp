@@ -20,6 +20,7 @@ ShardConfig read_shards(const TableReader& shards, const std::vector<ClusterConf
 MonitorConfig read_monitor(const TableReader& monitor);
 MetricsConfig read_metrics(const TableReader& metrics, std::vector<std::string>& warnings);
 MigrationsConfig read_migrations(const TableReader& migrations);
+BackupConfig read_backup(const TableReader& backup);
 
 /// Comma-separated names for "known: ..." lists.
 std::string join_names(const std::vector<ClusterConfig>& clusters);

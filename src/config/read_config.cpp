@@ -253,6 +253,7 @@ Config read_config(const toml::table& root_table, Context& ctx) {
   config.metrics = read_section<MetricsConfig>(
       root, "metrics", [&](const TableReader& t) { return read_metrics(t, config.warnings); });
   config.migrations = read_section<MigrationsConfig>(root, "migrations", read_migrations);
+  config.backup = read_section<BackupConfig>(root, "backup", read_backup);
   return config;
 }
 

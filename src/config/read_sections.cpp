@@ -1,4 +1,4 @@
-// [monitor], [metrics] and [migrations].
+// [monitor], [metrics], [migrations] and [backup].
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -188,6 +188,28 @@ MigrationsConfig read_migrations(const TableReader& migrations) {
       migrations.fail("table", e.message());
     }
     out.table = *table;
+  }
+  return out;
+}
+
+BackupConfig read_backup(const TableReader& backup) {
+  backup.allow_only(names_of(backup_keys));
+  BackupConfig out;
+  for (auto [key, member] : {std::pair{std::string_view("repository"), &BackupConfig::repository},
+                             std::pair{std::string_view("pg_bindir"), &BackupConfig::pg_bindir}}) {
+    if (auto v = backup.string(key)) {
+      if (v->empty()) backup.fail(key, "must not be empty");
+      out.*member = *v;
+    }
+  }
+  if (auto v = backup.integer("keep_last")) out.keep_last = *v;
+  if (auto v = backup.integer("keep_days")) out.keep_days = *v;
+  if (auto v = backup.integer("jobs", 1)) out.jobs = *v;
+  if (auto v = backup.string("verify_server")) {
+    if (!v->empty()) {
+      if (auto problem = check_uri(*v)) backup.fail("verify_server", *problem);
+    }
+    out.verify_server = *v;
   }
   return out;
 }

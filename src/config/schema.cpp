@@ -66,6 +66,7 @@ const std::vector<std::pair<std::string, Kind>>& fixed_paths() {
     }
     add_paths(out, "metrics", metrics_keys);
     add_paths(out, "migrations", migrations_keys);
+    add_paths(out, "backup", backup_keys);
     return out;
   }();
   return paths;

@@ -63,7 +63,7 @@ Kind kind_of(const Field<T>& field) {
 inline constexpr KeySpec top_level_keys[] = {
     {"database", Kind::table}, {"connection", Kind::table}, {"pool", Kind::table},
     {"clusters", Kind::table}, {"shards", Kind::table},     {"monitor", Kind::table},
-    {"metrics", Kind::table},  {"migrations", Kind::table},
+    {"metrics", Kind::table},  {"migrations", Kind::table}, {"backup", Kind::table},
 };
 inline constexpr KeySpec cluster_keys[] = {
     {"primary", Kind::string},
@@ -124,6 +124,11 @@ inline constexpr KeySpec migrations_keys[] = {
     {"folder", Kind::string},
     {"allow_out_of_order", Kind::boolean},
     {"table", Kind::string},
+};
+
+inline constexpr KeySpec backup_keys[] = {
+    {"repository", Kind::string}, {"keep_last", Kind::integer},  {"keep_days", Kind::integer},
+    {"jobs", Kind::integer},      {"pg_bindir", Kind::string},   {"verify_server", Kind::string},
 };
 
 /// The [connection] keys; [database] is those plus `uri` (the foundation's form).

@@ -19,7 +19,8 @@ TEST(CliPostgres, DemoRunsOnTheLocalCluster) {
   EXPECT_EQ(report["dialect"], "postgres");
   auto conn = connect(pg_primary_uri());
   const Rows expected = conn->execute(
-      "SELECT o.id FROM orders o JOIN users u ON o.user_id = u.id WHERE u.id = 42 "
+      "SELECT o.id FROM (SELECT * FROM orders UNION ALL SELECT * FROM orders_archive) o "
+      "JOIN users u ON o.user_id = u.id WHERE u.id = 42 "
       "ORDER BY o.created_at DESC LIMIT 100");
   ASSERT_EQ(report["seed_query"]["rows"], expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {

@@ -32,6 +32,8 @@ constexpr DemoStep kSteps[] = {
     {.name = "failing transaction", .run = demo_failing_transaction},
     {.name = "replicas", .postgres_only = true, .run = demo_replicas},
     {.name = "shards", .run = demo_shards},
+    {.name = "backup", .sqlite_only = true, .run = demo_backup},
+    {.name = "archive", .run = demo_archive},
     {.name = "monitoring", .run = demo_monitoring},
     {.name = "pool", .run = demo_pool_report},
 };
@@ -40,9 +42,9 @@ Json run_steps(Database& db, const DemoOptions& options) {
   const Terminal term;
   Json report = Json::object();
   DemoContext demo{.db = db, .options = options, .term = term, .report = report};
-  for (const DemoStep& step : kSteps) demo.total += options.postgres || !step.postgres_only ? 1 : 0;
+  for (const DemoStep& step : kSteps) demo.total += step.runs(options) ? 1 : 0;
   for (const DemoStep& step : kSteps) {
-    if (step.postgres_only && !options.postgres) continue;
+    if (!step.runs(options)) continue;
     ++demo.index;
     step.run(demo);
   }

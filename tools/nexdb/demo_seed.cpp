@@ -23,7 +23,8 @@ constexpr std::size_t kBatch = 500;
 // The demo owns these tables: each run starts from an empty schema and migrates it.
 constexpr std::string_view kReset =
     "DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS "
-    "nexdb_schema_history";
+    "nexdb_schema_history; DROP TABLE IF EXISTS orders_archive; DROP TABLE IF EXISTS "
+    "nexdb_archive_checkpoint";
 
 /// Writes the seed's migrations (built into the binary) to `folder`.
 void write_seed_migrations(const std::filesystem::path& folder) {

@@ -35,7 +35,11 @@ struct DemoContext {
 struct DemoStep {
   std::string_view name;
   bool postgres_only = false;  // runs only with --postgres
+  bool sqlite_only = false;    // runs only on the embedded database
   void (*run)(DemoContext&) = nullptr;
+  bool runs(const DemoOptions& options) const {
+    return options.postgres ? !sqlite_only : !postgres_only;
+  }
 };
 
 // demo_seed.cpp: the seed's world on the demo database.
@@ -50,5 +54,8 @@ void demo_replicas(DemoContext& demo);
 void demo_monitoring(DemoContext& demo);
 // demo_shard.cpp: the seed's 4-shard map on four SQLite files.
 void demo_shards(DemoContext& demo);
+// demo_backup.cpp: a backup verified by restoring it (SQLite), the oldest orders archived.
+void demo_backup(DemoContext& demo);
+void demo_archive(DemoContext& demo);
 
 }  // namespace nexdb::cli

@@ -34,6 +34,8 @@ int run(int argc, char** argv) {
   nexdb::cli::add_monitor_commands(app, global, commands);
   nexdb::cli::add_config_commands(app, global, commands);
   nexdb::cli::add_shard_commands(app, global, commands);
+  nexdb::cli::add_backup_commands(app, global, commands);
+  nexdb::cli::add_archive_command(app, global, commands);
 
   try {
     app.parse(argc, argv);
