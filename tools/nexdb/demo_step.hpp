@@ -48,6 +48,8 @@ void demo_sample_data(DemoContext& demo);
 void demo_seed_query(DemoContext& demo);
 void demo_aggregate(DemoContext& demo);
 void demo_failing_transaction(DemoContext& demo);
+// demo_optimizer.cpp
+void demo_optimizer(DemoContext& demo);
 // demo_replica.cpp
 void demo_replicas(DemoContext& demo);
 // demo_monitor.cpp
