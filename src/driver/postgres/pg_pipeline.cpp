@@ -101,7 +101,8 @@ void PgPipeline::send(const Statement& statement, bool cached, void* tag, std::s
                 .index = index,
                 .sql = &statement.sql,
                 .prepared = prepared};
-  if (observer_) item.sent = Clock::now();
+  // Timed only while someone listens (a monitor may attach to the hub later).
+  if (observer_ && observer_->wants_statements()) item.sent = Clock::now();
   if (!broken_) {
     const PgParams params(statement.params);
     if (prepared) {
@@ -312,7 +313,7 @@ void PgPipeline::fail_remaining(std::vector<PipelineEvent>& out) {
 }
 
 void PgPipeline::notify(const Expected& item, const PipelineEvent& event) noexcept {
-  if (!observer_) return;
+  if (!observer_ || item.sent == Clock::time_point{}) return;
   StatementEvent observed{.sql = *item.sql,
                           .host = description(),
                           .dialect = Dialect::postgres,
