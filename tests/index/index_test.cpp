@@ -97,7 +97,8 @@ TEST_P(Indexes, DropIsIdempotent) {
 TEST_P(Indexes, PartialIndexWithAPredicate) {
   IndexManager indexes(*db);
   indexes.create_index({.table = "items", .columns = {"a"}, .where = "c > 10", .name = "big_c"});
-  const IndexInfo* info = find(indexes.list("items"), "big_c");
+  const auto list = indexes.list("items");
+  const IndexInfo* info = find(list, "big_c");
   ASSERT_NE(info, nullptr);
   EXPECT_TRUE(info->partial);
 }
