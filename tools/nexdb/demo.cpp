@@ -35,6 +35,7 @@ constexpr DemoStep kSteps[] = {
     {.name = "shards", .run = demo_shards},
     {.name = "backup", .sqlite_only = true, .run = demo_backup},
     {.name = "archive", .run = demo_archive},
+    {.name = "monitoring", .run = demo_monitoring},
     {.name = "pool", .run = demo_pool_report},
 };
 

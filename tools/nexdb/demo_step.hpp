@@ -52,6 +52,8 @@ void demo_failing_transaction(DemoContext& demo);
 void demo_optimizer(DemoContext& demo);
 // demo_replica.cpp
 void demo_replicas(DemoContext& demo);
+// demo_monitor.cpp
+void demo_monitoring(DemoContext& demo);
 // demo_shard.cpp: the seed's 4-shard map on four SQLite files.
 void demo_shards(DemoContext& demo);
 // demo_backup.cpp: a backup verified by restoring it (SQLite), the oldest orders archived.

@@ -30,6 +30,7 @@ int run(int argc, char** argv) {
   nexdb::cli::add_demo_command(app, global, commands);
   nexdb::cli::add_migrate_commands(app, global, commands);
   nexdb::cli::add_replica_commands(app, global, commands);
+  nexdb::cli::add_monitor_commands(app, global, commands);
   nexdb::cli::add_config_commands(app, global, commands);
   nexdb::cli::add_index_commands(app, global, commands);
   nexdb::cli::add_shard_commands(app, global, commands);
