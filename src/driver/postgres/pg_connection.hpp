@@ -5,7 +5,9 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
@@ -44,6 +46,9 @@ class PgConnection final : public Connection {
     SchemaChange changes{};   // what running it may change
     // Pipelined use: the parse error that later runs sent before it was known should report.
     std::exception_ptr parse_error{};
+    /// The transaction (transaction_serial_) in which it last ran: PostgreSQL then holds locks
+    /// on its tables, so no other session can alter them until that transaction ends.
+    std::uint64_t ran_in = 0;
   };
   // Shared: statements in flight in a pipeline keep their entry even after it is evicted.
   using PreparedPtr = std::shared_ptr<Prepared>;
@@ -56,6 +61,13 @@ class PgConnection final : public Connection {
   void note_schema_change(SchemaChange change) noexcept;
   void settle_schema_change() noexcept;
   Rows run_prepared(Prepared& prepared, std::span<const Value> params, std::string_view sql);
+  /// In a transaction: runs `prepared` between SAVEPOINT and RELEASE in one pipelined round
+  /// trip; nullopt when its plan went stale (the savepoint rolled back, the transaction intact).
+  std::optional<Rows> run_guarded(Prepared& prepared, const Statement& statement);
+  std::vector<ResultPtr> pipeline_results();
+  void note_transaction_boundary() noexcept {
+    if (PQtransactionStatus(conn_) == PQTRANS_IDLE) ++transaction_serial_;
+  }
   ResultPtr check(PGresult* raw, std::string_view sql);
   static Rows to_rows(const PGresult* result, Rows::Columns& columns);
   void deallocate(const Prepared& prepared) noexcept;
@@ -73,6 +85,10 @@ class PgConnection final : public Connection {
   // other connections re-prepared meanwhile (seeing the old schema) are re-prepared once more.
   bool schema_change_pending_ = false;
   bool poisoned_ = false;
+  // Counts statements issued outside a transaction, so each transaction (begun by one of them)
+  // has a number of its own: a cached statement not yet run in this one may meet a table
+  // another session altered since it was prepared.
+  std::uint64_t transaction_serial_ = 1;
 };
 
 }  // namespace nexdb::detail
