@@ -1,6 +1,7 @@
 // The async API against the real PostgreSQL primary: pipelines, implicit batching, deadlines
 // and cancellation, transactions, the shared pool.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -255,6 +256,18 @@ TEST_F(AsyncPostgres, AParseErrorReachesEveryConcurrentCaller) {
 
 // After DDL changes a cached statement's result type (0A000), the async path re-prepares and
 // runs it again, as the blocking driver does.
+// DDL run by another service (a raw libpq connection nexdb knows nothing about).
+void alter_elsewhere(const std::string& uri, const std::string& sql) {
+  PGconn* conn = PQconnectdb(uri.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PGresult* result = PQexec(conn, sql.c_str());
+  EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQresultErrorMessage(result);
+  PQclear(result);
+  PQfinish(conn);
+}
+
+// DDL through nexdb moves the schema epoch: the pipeline prepares afresh without an error. DDL by
+// another process surfaces as 0A000 once, and the statement is prepared again and run.
 TEST_F(AsyncPostgres, AStalePlanAfterDdlIsPreparedAgain) {
   auto recorder = std::make_shared<Recorder>();
   Database observed = Database::open({.connection = {.uri = schema.uri(), .observer = recorder},
@@ -262,18 +275,25 @@ TEST_F(AsyncPostgres, AStalePlanAfterDdlIsPreparedAgain) {
   observed.execute("CREATE TABLE t (a int)");
   observed.execute("INSERT INTO t VALUES (1)");
   AsyncDatabase adb(io.get_executor(), observed);
-  auto twice = [&]() -> asio::awaitable<void> {
+  auto alter_twice = [&]() -> asio::awaitable<void> {
     AsyncLease lease = co_await adb.async_acquire();
     co_await lease.async_run("SELECT * FROM t");
     co_await lease.async_run("ALTER TABLE t ADD COLUMN b text DEFAULT 'x'");
     Rows rows = co_await lease.async_run("SELECT * FROM t");
     EXPECT_EQ(rows.column_count(), 2u);
+    alter_elsewhere(schema.uri(), "ALTER TABLE t ADD COLUMN c int DEFAULT 7");
+    rows = co_await lease.async_run("SELECT * FROM t");
+    EXPECT_EQ(rows.column_count(), 3u);
+    EXPECT_EQ(rows.front().get<std::int64_t>(2), 7);
   };
-  run_on(io, twice());
+  run_on(io, alter_twice());
   std::lock_guard lock(recorder->mutex);
-  ASSERT_EQ(recorder->seen.size(), 6u);
-  EXPECT_EQ(recorder->seen[4].sqlstate, "0A000");  // the stale plan ...
-  EXPECT_EQ(recorder->seen[5].sqlstate, "");       // ... prepared again and run
+  ASSERT_EQ(recorder->seen.size(), 7u);
+  EXPECT_EQ(recorder->seen[4].sqlstate, "");       // our own DDL: prepared afresh, no error
+  EXPECT_EQ(recorder->seen[4].rows, 1u);
+  EXPECT_EQ(recorder->seen[5].sqlstate, "0A000");  // another process's DDL: the stale plan ...
+  EXPECT_EQ(recorder->seen[6].sqlstate, "");       // ... prepared again and run
+  EXPECT_EQ(recorder->seen[6].rows, 1u);
 }
 
 // Is a statement like `pattern` still running on the server (another backend than ours)?
