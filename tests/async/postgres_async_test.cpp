@@ -289,7 +289,7 @@ TEST_F(AsyncPostgres, AStalePlanAfterDdlIsPreparedAgain) {
   run_on(io, alter_twice());
   std::lock_guard lock(recorder->mutex);
   ASSERT_EQ(recorder->seen.size(), 7u);
-  EXPECT_EQ(recorder->seen[4].sqlstate, "");       // our own DDL: prepared afresh, no error
+  EXPECT_EQ(recorder->seen[4].sqlstate, "");  // our own DDL: prepared afresh, no error
   EXPECT_EQ(recorder->seen[4].rows, 1u);
   EXPECT_EQ(recorder->seen[5].sqlstate, "0A000");  // another process's DDL: the stale plan ...
   EXPECT_EQ(recorder->seen[6].sqlstate, "");       // ... prepared again and run
