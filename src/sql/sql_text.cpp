@@ -60,7 +60,6 @@ bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || 
 // npos when none starts there. Unterminated ones run to the end of the text.
 std::size_t token_end(std::string_view sql, std::size_t i) {
   const char c = sql[i];
-  const auto rest = [&](std::size_t from) { return from < sql.size() ? from : sql.size(); };
   if (c == '\'' || c == '"') {  // '' and "" escape themselves; E'..' also takes backslashes
     const bool backslashes = c == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
                              (i == 1 || !ident_char(sql[i - 2]));
@@ -77,7 +76,10 @@ std::size_t token_end(std::string_view sql, std::size_t i) {
     }
     return sql.size();
   }
-  if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') return rest(sql.find('\n', i));
+  if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {  // to the end of the line, inclusive
+    const std::size_t newline = sql.find('\n', i);
+    return newline == std::string_view::npos ? sql.size() : newline + 1;
+  }
   if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {  // PostgreSQL's nest
     int depth = 0;
     for (std::size_t j = i; j + 1 < sql.size(); ++j) {

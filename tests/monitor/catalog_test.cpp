@@ -13,6 +13,7 @@
 
 #include "nexdb/error.hpp"
 #include "nexdb/monitor.hpp"
+#include "nexdb/optimizer.hpp"
 #include "support/service.hpp"
 #include "support/test_env.hpp"
 
@@ -112,6 +113,9 @@ TEST(MetricsCatalog, TheDocsListEveryMetricExactlyAsScraped) {
                               .replicas = {test::pg_replica_uri(1), test::pg_replica_uri(2)}});
   monitor.watch(pg, "app");
   monitor.watch(lite, "lite");
+  QueryOptimizer optimizer(lite,
+                           {.plan_check_after_calls = 1, .plan_check = {.large_table_rows = 0}});
+  monitor.watch(optimizer, "lite");
   monitor.watch(ClusterConfig{
       .name = "gone",
       .primary = fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb", test::closed_port())});
@@ -123,6 +127,10 @@ TEST(MetricsCatalog, TheDocsListEveryMetricExactlyAsScraped) {
   pg.execute("INSERT INTO t VALUES (1)");
   EXPECT_THROW(pg.execute("INSERT INTO t VALUES (1)"), UniqueViolation);
   lite.execute("SELECT 1");
+  lite.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)");
+  (void)optimizer.run(
+      Statement{.sql = "SELECT id FROM items WHERE name = ?", .params = {Value(std::string("a"))}});
+  ASSERT_FALSE(optimizer.shapes().at(0).findings.empty()) << "a full scan finding is exported";
   monitor.sample();  // rates need two samples; everything slower than 0 ms fires
   ASSERT_TRUE(monitor.wait_for_notifications());
 
