@@ -87,7 +87,7 @@ class MonitorState {
   void apply_postgres(HostTracker& host, monitor_detail::PgSample sample, Pass& pass);
   void apply_sqlite(Target& target, HostTracker& host, const monitor_detail::SqliteSample& sample,
                     Pass& pass);
-  void apply_statements(HostTracker& host, const monitor_detail::PgSample& sample);
+  void apply_statements(HostTracker& host, monitor_detail::PgSample& sample);
   void apply_replication(Target& target, Pass& pass);
   void mark_down(HostTracker& host, const std::string& error);
   void relabel(HostTracker& host, const std::string& label);
