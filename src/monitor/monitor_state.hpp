@@ -90,6 +90,8 @@ class MonitorState {
   void apply_statements(HostTracker& host, monitor_detail::PgSample& sample);
   void apply_replication(Target& target, Pass& pass);
   void mark_down(HostTracker& host, const std::string& error);
+  static bool saturated(const PoolStats& stats, std::size_t max_size);
+  static void busy(HostTracker& host);
   void relabel(HostTracker& host, const std::string& label);
   void collect_queries(Pass& pass);
   void evaluate(Pass& pass);

@@ -4,9 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <future>
 #include <latch>
 #include <sstream>
@@ -20,6 +17,7 @@
 namespace nexdb {
 namespace {
 
+using test::LogCapture;
 using test::sample_value;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -230,23 +228,6 @@ TEST_F(PostgresMonitor, AHostThatIsDownIsReportedNotFatal) {
   EXPECT_FALSE(health.healthy);
   EXPECT_THAT(health.body, HasSubstr("\"up\":false"));
 }
-
-// Captures what spdlog's default logger writes while it lives.
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
-    spdlog::default_logger()->sinks().push_back(sink_);
-  }
-  ~LogCapture() { std::erase(spdlog::default_logger()->sinks(), sink_); }
-  std::string text() {
-    sink_->flush();
-    return stream_.str();
-  }
-
- private:
-  std::ostringstream stream_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-};
 
 // A password reaches the monitor every way it can: in URIs of watched hosts (reachable and not)
 // and of alert sinks, in a CREATE/ALTER ROLE that pg_stat_statements keeps verbatim (PostgreSQL

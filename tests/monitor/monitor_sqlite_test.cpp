@@ -177,6 +177,57 @@ TEST_F(SqliteMonitor, ASlowStatementFiresAndThenResolves) {
   EXPECT_TRUE(monitor.alerts().empty());
 }
 
+// The log sink (the default when no sink is given) writes the firing and the resolution.
+TEST_F(SqliteMonitor, TheLogSinkWritesFiringAndResolved) {
+  test::LogCapture logs;
+  auto s = settings();  // no sinks: log_sink()
+  s.alert_thresholds = {{"query_duration", 5}};
+  DBMonitor monitor(*db_, s);
+  monitor.sample();
+  monitor.sample();
+  db_->execute(slow_sql);
+  monitor.sample();
+  ASSERT_TRUE(monitor.wait_for_notifications());
+  EXPECT_THAT(logs.text(), HasSubstr("nexdb alert firing [warning]: NexdbQueryDurationHigh ("));
+  EXPECT_THAT(logs.text(), Not(HasSubstr("nexdb alert resolved")));
+  monitor.sample();
+  ASSERT_TRUE(monitor.wait_for_notifications());
+  EXPECT_THAT(logs.text(), HasSubstr("nexdb alert resolved: NexdbQueryDurationHigh ("));
+}
+
+// A caller waiting for the pool's only connection shows in nexdb_pool_waiting and the snapshot
+// while it waits, and its wait in nexdb_pool_acquire_wait_seconds once served. The monitor does
+// not queue for the busy pool itself (no extra waiter, no timeout) nor call the host down.
+TEST_F(SqliteMonitor, PoolWaitersAndTheirWait) {
+  Database db = Database::open(DatabaseSettings{
+      .connection = {.uri = "sqlite:" + dir_.path() + "/one.db"}, .pool = {.max_size = 1}});
+  const std::string host = db.connection()->description();
+  const auto at = [&](const std::string& text, std::string_view name) {
+    return sample_value(text, fmt::format("{}{{cluster=\"default\",host=\"{}\"}}", name, host));
+  };
+  DBMonitor monitor(db, settings());
+  monitor.sample();
+  const double waits_before =
+      at(registry_.expose(), "nexdb_pool_acquire_wait_seconds_count").value();
+  auto lease = db.connection();
+  std::thread waiter([&] { db.execute("SELECT 1"); });
+  ASSERT_TRUE(test::eventually([&] { return db.pool().stats().waiting == 1; }));
+  EXPECT_EQ(at(registry_.expose(), "nexdb_pool_waiting"), 1);
+  monitor.sample();
+  EXPECT_EQ(db.pool().stats().timeouts, 0u);
+  EXPECT_EQ(at(registry_.expose(), "nexdb_up"), 1);
+  EXPECT_TRUE(monitor.health().healthy);
+  ASSERT_TRUE(monitor.snapshot().hosts.at(0).pool.has_value());
+  EXPECT_EQ(monitor.snapshot().hosts.at(0).pool->waiting, 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  lease.release();
+  waiter.join();
+  const std::string text = registry_.expose();
+  EXPECT_EQ(at(text, "nexdb_pool_waiting"), 0);
+  EXPECT_EQ(at(text, "nexdb_pool_acquire_wait_seconds_count"), waits_before + 2);  // lease, waiter
+  EXPECT_GE(at(text, "nexdb_pool_acquire_wait_seconds_sum").value_or(0), 0.05);
+}
+
 TEST_F(SqliteMonitor, WebhookReceivesAlertmanagerStylePayloads) {
   httplib::Server receiver;
   std::mutex mutex;
