@@ -255,6 +255,84 @@ TEST_F(ShardSqlite, StatusCountsRowsPerShard) {
   EXPECT_EQ(orders, 500);
 }
 
+// Review defect 6: a NULL shard key is refused for one row as for many, and nothing is written
+// (a single row used to land on shard 0).
+TEST_F(ShardSqlite, ANullShardKeyIsRefused) {
+  EXPECT_THROW(shards_->execute("INSERT INTO users (id, name) VALUES (?, 'n')", Value(null)),
+               UnroutableStatement);
+  EXPECT_THROW(shards_->execute("INSERT INTO users (id, name) VALUES (NULL, 'n')"),
+               UnroutableStatement);
+  try {
+    shards_->transaction(
+        [&](ShardTransaction& tx) {
+          tx.execute("INSERT INTO users (id, name) VALUES (1, 'a'), (NULL, 'n'), (2, 'b')");
+        },
+        {.sqlite_best_effort = true});
+    ADD_FAILURE() << "expected UnroutableStatement";
+  } catch (const UnroutableStatement& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2"), std::string::npos) << e.what();
+  }
+  for (std::size_t s = 0; s < 4; ++s) {
+    EXPECT_EQ(
+        shards_->execute_on(s, Statement{"SELECT count(*) FROM users", {}}).scalar<std::int64_t>(),
+        0)
+        << "shard " << s;
+  }
+  // WHERE key = NULL matches no row: not an error.
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM users WHERE id = ?", Value(null))
+                .scalar<std::int64_t>(),
+            0);
+}
+
+// Review defect 2: only the target's key (or a table joined to it on the key) pins a write.
+TEST_F(ShardSqlite, AWritePinnedByAnotherTablesKeyIsRefused) {
+  load_random(*shards_, *reference_, 21, 40, 300);
+  EXPECT_THROW(
+      shards_->execute(
+          "UPDATE orders SET note = 'x' FROM users u WHERE u.id = ? AND orders.qty >= 1", 3),
+      UnroutableStatement);
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM orders WHERE note = 'x'").scalar<std::int64_t>(),
+            0);
+  const Statement joined{
+      "UPDATE orders SET note = 'x' FROM users u WHERE u.id = orders.user_id AND u.id = ?", {3}};
+  EXPECT_EQ(shards_->route(joined).shards, std::vector<std::size_t>{shards_->shard_for(3)});
+  const auto expected = reference_->execute(joined).affected_rows();
+  EXPECT_EQ(shards_->execute(joined).affected_rows(), expected);
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM orders WHERE note = 'x'").scalar<std::int64_t>(),
+            expected);
+}
+
+// Reference tables: one routed write reaches every shard; a read of them alone is answered by one
+// shard (it used to be counted once per shard).
+TEST_F(ShardSqlite, ReferenceTablesAreCopiedToEveryShardAndReadFromOne) {
+  const ShardTransactionOptions best_effort{.sqlite_best_effort = true};
+  const Statement insert{
+      "INSERT INTO countries (code, name) VALUES ('de', 'Germany'), ('fr', 'France')", {}};
+  const Route write = shards_->route(insert);
+  EXPECT_EQ(write.clusters.size(), 4u);
+  EXPECT_TRUE(write.write);
+  // SQLite cannot commit four files atomically: refused unless best effort is asked for.
+  EXPECT_THROW(shards_->execute(insert), UsageError);
+  shards_->transaction([&](ShardTransaction& tx) { tx.execute(insert); }, best_effort);
+  const Rows updated = shards_->transaction(
+      [&](ShardTransaction& tx) {
+        return tx.execute("UPDATE countries SET name = upper(name) WHERE code = ?", "de");
+      },
+      best_effort);
+  EXPECT_EQ(updated.affected_rows(), 1);  // one copy's count, not four
+  for (std::size_t s = 0; s < 4; ++s) {
+    EXPECT_EQ(shards_->execute_on(s, Statement{"SELECT name FROM countries WHERE code = 'de'", {}})
+                  .scalar<std::string>(),
+              "GERMANY")
+        << "shard " << s;
+  }
+  const Route read = shards_->route(Statement{"SELECT count(*) FROM countries", {}});
+  EXPECT_EQ(read.shards, std::vector<std::size_t>{0});
+  EXPECT_FALSE(read.fan_out);
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM countries").scalar<std::int64_t>(), 2);
+  EXPECT_EQ(shards_->execute("SELECT 1").size(), 1u);
+}
+
 TEST_F(ShardSqlite, LookupDirectoryPlacesAndMovesKeys) {
   auto config = shard_test_config(uris_, ShardFunction::lookup);
   config.lookup_cluster = uris_[0];

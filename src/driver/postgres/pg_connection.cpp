@@ -139,7 +139,7 @@ Rows PgConnection::execute_uncached(const Statement& statement) {
   ResultPtr result = check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
                                         params.values(), params.lengths(), params.formats(), 0),
                            statement.sql);
-  Rows::Columns columns;
+  ColumnCache columns;
   Rows rows = to_rows(result.get(), columns);
   note_schema_change(classify_schema_change(statement.sql));
   return rows;
@@ -241,10 +241,12 @@ void PgConnection::throw_result_error(const PGresult* result, std::string_view s
   throw_sql_error(std::move(message), std::move(details));
 }
 
-Rows PgConnection::to_rows(const PGresult* result, Rows::Columns& columns) {
+Rows PgConnection::to_rows(const PGresult* result, ColumnCache& columns) {
   const int nrows = PQntuples(result);
   const int ncols = PQnfields(result);
-  Rows::Columns names = reuse_columns(columns, ncols, [&](int c) { return PQfname(result, c); });
+  Rows::Columns names = reuse(columns.names, ncols, [&](int c) { return PQfname(result, c); });
+  Rows::ColumnTypes types =
+      reuse(columns.types, ncols, [&](int c) { return pg_column_type(PQftype(result, c)); });
   std::vector<Value> values;
   values.reserve(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(ncols));
   for (int r = 0; r < nrows; ++r) {
@@ -252,7 +254,7 @@ Rows PgConnection::to_rows(const PGresult* result, Rows::Columns& columns) {
   }
   const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
   const std::int64_t affected = (tuples && *tuples) ? std::atoll(tuples) : nrows;
-  return Rows(std::move(names), std::move(values), affected);
+  return Rows(std::move(names), std::move(types), std::move(values), affected);
 }
 
 void PgConnection::deallocate(const Prepared& prepared) noexcept {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "driver/column_names.hpp"
 #include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
 #include "nexdb/connection.hpp"
@@ -34,7 +35,7 @@ class PgConnection final : public Connection {
   struct Prepared {
     std::string name{};
     int result_format = 0;  // 1 = binary
-    Rows::Columns columns{};  // names of the last result, shared by the next ones
+    ColumnCache columns{};    // names and types of the last result, shared by the next ones
     std::uint64_t epoch = 0;  // schema epoch when prepared (driver/schema_epoch.hpp)
     SchemaChange changes{};   // what running it may change
   };
@@ -48,7 +49,7 @@ class PgConnection final : public Connection {
   void settle_schema_change() noexcept;
   Rows run_prepared(Prepared& prepared, std::span<const Value> params, std::string_view sql);
   ResultPtr check(PGresult* raw, std::string_view sql);
-  static Rows to_rows(const PGresult* result, Rows::Columns& columns);
+  static Rows to_rows(const PGresult* result, ColumnCache& columns);
   void deallocate(const Prepared& prepared) noexcept;
   [[noreturn]] void throw_result_error(const PGresult* result, std::string_view sql);
 
