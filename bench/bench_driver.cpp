@@ -8,6 +8,7 @@
 #include <string>
 
 #include "nexdb/nexdb.hpp"
+#include "bench_env.hpp"
 #include "ratio_main.hpp"
 
 namespace {
@@ -21,11 +22,7 @@ struct BenchUsers : nexdb::Table<BenchUsers> {
 const BenchUsers BenchUser;
 constexpr std::int64_t kRows = 10000;
 
-std::string pg_uri() {
-  if (const char* uri = std::getenv("NEXDB_PG_PRIMARY")) return uri;
-  const char* port = std::getenv("NEXDB_PG_PORT");
-  return std::string("postgresql://nexdb@127.0.0.1:") + (port ? port : "54320") + "/nexdb";
-}
+using nexdb::bench::pg_uri;
 
 void create_table(nexdb::Connection& conn) {
   conn.execute_script(

@@ -115,32 +115,72 @@ struct ShardConfig {
   bool is_reference(std::string_view table) const noexcept;
 };
 
+/// What DBMonitor can watch, by group: "query_duration", "connection_count", "cache_hit_ratio",
+/// "deadlock_count", "replication_lag", "sessions" (lock waits, idle transactions), "pool",
+/// "errors", "transactions", "slow_statements".
+const std::vector<std::string_view>& known_watch_metrics();
+
 /// A known alert threshold and its default.
 struct AlertThresholdSpec {
   std::string_view name{};
   double default_value = 0;
   /// Alert when the observed value goes below (true) instead of above the threshold.
   bool lower_is_worse = false;
+  /// The watch_metrics group that produces the value.
+  std::string_view watch{};
 };
 /// Every threshold [monitor.alert_thresholds] accepts; other names are errors.
 const std::vector<AlertThresholdSpec>& known_alert_thresholds();
 /// Each known threshold at its default value.
 std::map<std::string, double, std::less<>> default_alert_thresholds();
 
+/// How urgent an alert is (its `severity` label in Alertmanager).
+enum class Severity { info, warning, critical };
+std::string_view to_string(Severity severity) noexcept;
+std::optional<Severity> severity_from_string(std::string_view text) noexcept;
+
+/// [monitor.alerts.<threshold>]: how one threshold alerts.
+struct AlertSettings {
+  /// How long the threshold must stay crossed before the alert fires (default: [monitor] for_ms).
+  std::optional<std::chrono::milliseconds> for_duration{};
+  /// Hysteresis: a firing alert resolves only once the value is back past this (default: the
+  /// threshold itself).
+  std::optional<double> recover_at{};
+  /// ... and has stayed there this long.
+  std::chrono::milliseconds recover_for{0};
+  Severity severity = Severity::warning;
+};
+
 struct MonitorConfig {
-  /// How often the monitor samples the servers.
+  /// How often the monitor samples the servers and evaluates alerts.
   std::chrono::milliseconds interval{10000};
   /// Threshold name -> value; always holds every known threshold.
   std::map<std::string, double, std::less<>> alert_thresholds = default_alert_thresholds();
+  /// Default `for` of every alert.
+  std::chrono::milliseconds alert_for{0};
+  /// Threshold name -> its alert settings (absent: defaults).
+  std::map<std::string, AlertSettings, std::less<>> alerts{};
+  /// The groups to watch (known_watch_metrics()); default: all.
+  std::vector<std::string> watch{known_watch_metrics().begin(), known_watch_metrics().end()};
+  /// Distinct query fingerprints with their own series; further shapes count as "other".
+  std::size_t max_fingerprints = 500;
+  /// How many of pg_stat_statements' slowest statements to export (0 = none).
+  std::size_t slow_statements = 10;
+  /// Alert sinks besides the log: Prometheus Alertmanager's base URL and a JSON webhook.
+  std::string alertmanager_url{};
+  std::string webhook_url{};
 };
 
 struct MetricsConfig {
   /// host:port of the Prometheus endpoint; empty = no endpoint. Loopback by default.
   std::string listen = "127.0.0.1:9477";
-  /// How often statistics are collected for export.
+  /// How often metrics are pushed to the Pushgateway (with pushgateway_url).
   std::chrono::milliseconds export_interval{15000};
   /// Constant labels added to every series (validated Prometheus label names).
   std::map<std::string, std::string, std::less<>> labels{};
+  /// Pushgateway base URL ("" = do not push) and the job name it files the metrics under.
+  std::string pushgateway_url{};
+  std::string job = "nexdb";
 };
 
 struct MigrationsConfig {

@@ -62,6 +62,10 @@ class Database : public StatementShortcuts<Database> {
   }
 
   ConnectionPool& pool() noexcept;
+  /// Reports every statement of this database's connections to `observer` until the handle is
+  /// destroyed (how DBMonitor watches a database that is already open). An observer given in
+  /// DatabaseSettings::connection stays attached too.
+  [[nodiscard]] StatementObserverHub::Attachment attach_observer(std::shared_ptr<StatementObserver> observer);
   /// Waits for leases to return (up to `grace`) and closes every connection.
   void close(std::chrono::milliseconds grace = std::chrono::milliseconds{30000});
 

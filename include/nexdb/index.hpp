@@ -103,7 +103,8 @@ class IndexManager {
  public:
   explicit IndexManager(Database database);
   explicit IndexManager(std::vector<IndexTarget> targets);
-  /// Every cluster of the configuration: its primary, with its replicas for unused().
+  /// Every cluster of the configuration — shards are clusters of the shard map — each by its
+  /// primary, with its replicas for unused(); a shard map value that is a URI is a target too.
   static IndexManager from_config(const Config& config);
 
   /// Creates the index where it is missing; where an index of that name exists with the same

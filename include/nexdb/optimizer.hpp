@@ -54,6 +54,10 @@ struct Plan {
 /// The plan `statement` would run with (its values bound, so the planner sees them), without
 /// running it: EXPLAIN (FORMAT JSON) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
 Plan explain(Connection& connection, const Statement& statement);
+/// PostgreSQL: the generic plan of a statement known only with placeholders ($1 without values,
+/// as pg_stat_statements has them) — the plan a prepared statement uses after its first runs.
+/// Prepared under a temporary name and deallocated; the session's plan_cache_mode is restored.
+Plan explain_generic(Connection& connection, std::string_view sql);
 
 enum class FindingKind {
   sequential_scan,     // a large table read in full

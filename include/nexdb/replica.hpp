@@ -67,6 +67,8 @@ struct HostStats {
   std::uint64_t writes = 0;    // leases handed out for writes
   std::uint64_t failures = 0;  // failed health checks
   std::string last_error{};
+  /// This host's connection pool.
+  PoolStats pool{};
 };
 
 /// A position in the primary's WAL, taken right after a write. Reads carrying it are served only
@@ -162,6 +164,9 @@ class ReplicaManager {
 
   /// Snapshot of every host, configured primary first.
   std::vector<HostStats> hosts() const;
+  /// Reports every statement on every host's pool to `observer` until the handle is destroyed
+  /// (health probes excepted). ReplicaSettings::connection.observer stays attached too.
+  [[nodiscard]] StatementObserverHub::Attachment attach_observer(std::shared_ptr<StatementObserver> observer);
   /// Probes every host now and waits (up to `timeout`) until each has answered or failed.
   void refresh(std::chrono::milliseconds timeout = std::chrono::milliseconds{10000});
   const ReplicaSettings& settings() const noexcept;

@@ -32,6 +32,7 @@ ConnectOptions probe_options(ConnectOptions options) {
   options.connect_timeout = std::min(options.connect_timeout, milliseconds{2000});
   options.statement_timeout = milliseconds{2000};
   options.application_name = "nexdb-health";
+  options.observer = nullptr;  // probes are not the application's statements
   return options;
 }
 
@@ -150,9 +151,13 @@ void ReplicaState::update_lags() {
 }
 
 std::vector<HostStats> ReplicaState::snapshot() const {
-  std::lock_guard lock(mutex_);
   std::vector<HostStats> result;
-  for (const auto& host : hosts_) result.push_back(host->stats);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& host : hosts_) result.push_back(host->stats);
+  }
+  // Outside the routing lock: the pools have their own (hosts_ never changes after start).
+  for (std::size_t i = 0; i < hosts_.size(); ++i) result[i].pool = hosts_[i]->pool->stats();
   return result;
 }
 

@@ -94,6 +94,10 @@ Session ReplicaManager::session(ConsistencyToken token) { return Session(*this, 
 
 std::vector<HostStats> ReplicaManager::hosts() const { return state_->snapshot(); }
 
+StatementObserverHub::Attachment ReplicaManager::attach_observer(std::shared_ptr<StatementObserver> observer) {
+  return StatementObserverHub::attach(state_->observers(), std::move(observer));
+}
+
 void ReplicaManager::refresh(std::chrono::milliseconds timeout) { state_->refresh(timeout); }
 
 const ReplicaSettings& ReplicaManager::settings() const noexcept { return state_->settings(); }

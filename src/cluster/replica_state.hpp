@@ -49,6 +49,7 @@ class ReplicaState {
   ReplicaState& operator=(const ReplicaState&) = delete;
 
   const ReplicaSettings& settings() const noexcept { return settings_; }
+  const std::shared_ptr<StatementObserverHub>& observers() const noexcept { return observers_; }
   /// The host for a read / write right now; ConnectionError when there is none.
   ReplicaHost& choose_read(ReadPreference preference, const ReplicaHost* avoid = nullptr);
   ReplicaHost& choose_write();
@@ -69,6 +70,8 @@ class ReplicaState {
   void update_lags();
 
   ReplicaSettings settings_;
+  std::shared_ptr<StatementObserverHub> observers_;
+  StatementObserverHub::Attachment configured_observer_;
   std::vector<std::unique_ptr<ReplicaHost>> hosts_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;    // checkers: stop, refresh or a failure report

@@ -47,8 +47,14 @@ std::unique_ptr<ReplicaHost> make_host(const ReplicaSettings& s, std::size_t ind
 
 }  // namespace
 
-ReplicaState::ReplicaState(ReplicaSettings settings) : settings_(std::move(settings)) {
+ReplicaState::ReplicaState(ReplicaSettings settings)
+    : settings_(std::move(settings)), observers_(std::make_shared<StatementObserverHub>()) {
   validate(settings_);
+  // Every host's connections report to one hub, so a monitor can attach later.
+  if (settings_.connection.observer != nullptr) {
+    configured_observer_ = StatementObserverHub::attach(observers_, settings_.connection.observer);
+  }
+  settings_.connection.observer = observers_;
   hosts_.push_back(make_host(settings_, 0, settings_.primary, HostRole::primary));
   for (const auto& uri : settings_.replicas) {
     hosts_.push_back(make_host(settings_, hosts_.size(), uri, HostRole::replica));

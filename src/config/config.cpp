@@ -172,18 +172,41 @@ bool ShardConfig::is_reference(std::string_view table) const noexcept {
          reference_tables.end();
 }
 
+const std::vector<std::string_view>& known_watch_metrics() {
+  static const std::vector<std::string_view> names{
+      "query_duration", "connection_count", "cache_hit_ratio", "deadlock_count", "replication_lag",
+      "sessions",       "pool",             "errors",          "transactions",   "slow_statements"};
+  return names;
+}
+
 const std::vector<AlertThresholdSpec>& known_alert_thresholds() {
   static const std::vector<AlertThresholdSpec> specs{
-      {.name = "query_duration_ms", .default_value = 1000},
-      {.name = "connection_count", .default_value = 100},
-      {.name = "deadlock_count", .default_value = 5},
-      {.name = "replication_lag_bytes", .default_value = 16 * 1024 * 1024},
-      {.name = "replication_lag_ms", .default_value = 5000},
-      {.name = "cache_hit_ratio", .default_value = 0.99, .lower_is_worse = true},
-      {.name = "lock_wait_ms", .default_value = 5000},
-      {.name = "idle_in_transaction_ms", .default_value = 60000},
+      {.name = "query_duration_ms", .default_value = 1000, .watch = "query_duration"},
+      {.name = "connection_count", .default_value = 100, .watch = "connection_count"},
+      {.name = "deadlock_count", .default_value = 5, .watch = "deadlock_count"},
+      {.name = "replication_lag_bytes", .default_value = 16 * 1024 * 1024, .watch = "replication_lag"},
+      {.name = "replication_lag_ms", .default_value = 5000, .watch = "replication_lag"},
+      {.name = "cache_hit_ratio", .default_value = 0.99, .lower_is_worse = true, .watch = "cache_hit_ratio"},
+      {.name = "lock_wait_ms", .default_value = 5000, .watch = "sessions"},
+      {.name = "idle_in_transaction_ms", .default_value = 60000, .watch = "sessions"},
   };
   return specs;
+}
+
+std::string_view to_string(Severity severity) noexcept {
+  switch (severity) {
+    case Severity::info: return "info";
+    case Severity::warning: return "warning";
+    case Severity::critical: return "critical";
+  }
+  return "warning";
+}
+
+std::optional<Severity> severity_from_string(std::string_view text) noexcept {
+  for (auto s : {Severity::info, Severity::warning, Severity::critical}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
 }
 
 std::map<std::string, double, std::less<>> default_alert_thresholds() {

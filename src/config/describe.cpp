@@ -105,13 +105,35 @@ class Describer {
     for (const auto& [name, value] : rest) add("monitor.alert_thresholds." + name, value);
   }
 
+  void add_monitor(const MonitorConfig& m) {
+    add("monitor.interval_ms", static_cast<std::int64_t>(m.interval.count()));
+    add_thresholds(m.alert_thresholds);
+    add("monitor.for_ms", static_cast<std::int64_t>(m.alert_for.count()));
+    for (const auto& [name, alert] : m.alerts) {
+      const std::string prefix = "monitor.alerts." + name;
+      add(prefix + ".for_ms",
+          static_cast<std::int64_t>(alert.for_duration.value_or(m.alert_for).count()),
+          {"monitor.for_ms"});
+      add(prefix + ".recover_at", alert.recover_at.value_or(m.alert_thresholds.find(name)->second),
+          {"monitor.alert_thresholds." + name});
+      add(prefix + ".recover_for_ms", static_cast<std::int64_t>(alert.recover_for.count()));
+      add(prefix + ".severity", std::string(to_string(alert.severity)));
+    }
+    add("monitor.watch", m.watch);
+    add("monitor.max_fingerprints", static_cast<std::int64_t>(m.max_fingerprints));
+    add("monitor.slow_statements", static_cast<std::int64_t>(m.slow_statements));
+    add("monitor.alertmanager_url", redact_password(m.alertmanager_url));
+    add("monitor.webhook_url", redact_password(m.webhook_url));
+  }
+
   void add_rest() {
-    add("monitor.interval_ms", static_cast<std::int64_t>(config_.monitor.interval.count()));
-    add_thresholds(config_.monitor.alert_thresholds);
+    add_monitor(config_.monitor);
     add("metrics.listen", config_.metrics.listen);
     add("metrics.export_interval_ms",
         static_cast<std::int64_t>(config_.metrics.export_interval.count()));
     for (const auto& [name, value] : config_.metrics.labels) add("metrics.labels." + name, value);
+    add("metrics.pushgateway_url", redact_password(config_.metrics.pushgateway_url));
+    add("metrics.job", config_.metrics.job);
     add("migrations.folder", config_.migrations.folder);
     add("migrations.allow_out_of_order", config_.migrations.allow_out_of_order);
     add("migrations.table", config_.migrations.table);

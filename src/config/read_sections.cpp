@@ -1,6 +1,7 @@
 // [monitor], [metrics], [migrations] and [backup].
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "config/checks.hpp"
@@ -46,6 +47,60 @@ void read_labels(const TableReader& table, std::map<std::string, std::string, st
   }
 }
 
+std::vector<std::string> read_watch(const TableReader& monitor,
+                                    const std::vector<std::string>& names) {
+  const auto& known = known_watch_metrics();
+  for (const auto& name : names) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      monitor.fail("watch", fmt::format("unknown metric group '{}' (known: {})", name,
+                                        fmt::join(known, ", ")));
+    }
+  }
+  return names;
+}
+
+// [monitor.alerts.<threshold>]: for_ms, recover_at, recover_for_ms, severity.
+AlertSettings read_alert(const TableReader& alert, const AlertThresholdSpec& spec,
+                         double threshold) {
+  alert.allow_only(names_of(alert_keys));
+  AlertSettings out;
+  if (auto v = alert.millis("for_ms")) out.for_duration = *v;
+  if (auto v = alert.millis("recover_for_ms")) out.recover_for = *v;
+  if (auto text = alert.string("severity")) {
+    auto severity = severity_from_string(*text);
+    if (!severity)
+      alert.fail("severity",
+                 fmt::format("unknown severity '{}' (known: info, warning, critical)", *text));
+    out.severity = *severity;
+  }
+  if (auto v = alert.number("recover_at")) {
+    check_threshold(alert, "recover_at", *v);
+    const bool wrong_side = spec.lower_is_worse ? *v < threshold : *v > threshold;
+    if (wrong_side) {
+      alert.fail("recover_at",
+                 fmt::format("{} is past the threshold {}: an alert could never resolve; "
+                             "recover_at must be {} the threshold",
+                             *v, threshold, spec.lower_is_worse ? "at or above" : "at or below"));
+    }
+    out.recover_at = *v;
+  }
+  return out;
+}
+
+void read_alerts(const TableReader& alerts, MonitorConfig& out) {
+  std::vector<std::string_view> known;
+  for (const auto& spec : known_alert_thresholds()) known.push_back(spec.name);
+  alerts.allow_only(known);
+  for (const auto& spec : known_alert_thresholds()) {
+    if (const auto* table = alerts.subtable(spec.name)) {
+      const TableReader reader(alerts.context(), *table, alerts.key_path(spec.name));
+      out.alerts.insert_or_assign(
+          std::string(spec.name),
+          read_alert(reader, spec, out.alert_thresholds.find(spec.name)->second));
+    }
+  }
+}
+
 bool listens_everywhere(std::string_view listen) {
   return listen.starts_with("0.0.0.0:") || listen.starts_with("[::]:");
 }
@@ -60,6 +115,24 @@ MonitorConfig read_monitor(const TableReader& monitor) {
     read_thresholds(
         TableReader(monitor.context(), *thresholds, monitor.key_path("alert_thresholds")),
         out.alert_thresholds);
+  }
+  if (auto v = monitor.millis("for_ms")) out.alert_for = *v;
+  if (auto watch = monitor.strings("watch")) out.watch = read_watch(monitor, *watch);
+  if (auto v = monitor.integer("max_fingerprints", 1))
+    out.max_fingerprints = static_cast<std::size_t>(*v);
+  if (auto v = monitor.integer("slow_statements"))
+    out.slow_statements = static_cast<std::size_t>(*v);
+  for (std::string_view key : {"alertmanager_url", "webhook_url"}) {
+    if (auto url = monitor.string(key)) {
+      if (!url->empty() && !url->starts_with("http://") && !url->starts_with("https://")) {
+        monitor.fail(key,
+                     fmt::format("'{}' is not an http:// or https:// URL", redact_password(*url)));
+      }
+      (key == "webhook_url" ? out.webhook_url : out.alertmanager_url) = *url;
+    }
+  }
+  if (const auto* alerts = monitor.subtable("alerts")) {
+    read_alerts(TableReader(monitor.context(), *alerts, monitor.key_path("alerts")), out);
   }
   return out;
 }
@@ -80,6 +153,18 @@ MetricsConfig read_metrics(const TableReader& metrics, std::vector<std::string>&
                     out.listen));
   }
   if (auto v = metrics.millis("export_interval_ms", 1)) out.export_interval = *v;
+  if (auto url = metrics.string("pushgateway_url")) {
+    if (!url->empty() && !url->starts_with("http://") && !url->starts_with("https://")) {
+      metrics.fail("pushgateway_url",
+                   fmt::format("'{}' is not an http:// or https:// URL", redact_password(*url)));
+    }
+    out.pushgateway_url = *url;
+  }
+  if (auto job = metrics.string("job")) {
+    if (job->empty())
+      metrics.fail("job", "must not be empty (the Pushgateway files metrics under it)");
+    out.job = *job;
+  }
   if (const auto* labels = metrics.subtable("labels")) {
     read_labels(TableReader(metrics.context(), *labels, metrics.key_path("labels")), out.labels);
   }

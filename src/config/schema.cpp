@@ -61,6 +61,9 @@ const std::vector<std::pair<std::string, Kind>>& fixed_paths() {
     for (const auto& threshold : known_alert_thresholds()) {
       out.emplace_back(join_key("monitor.alert_thresholds", threshold.name), Kind::number);
     }
+    for (const auto& threshold : known_alert_thresholds()) {
+      add_paths(out, join_key("monitor.alerts", threshold.name), alert_keys);
+    }
     add_paths(out, "metrics", metrics_keys);
     add_paths(out, "migrations", migrations_keys);
     add_paths(out, "backup", backup_keys);

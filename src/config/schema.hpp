@@ -99,11 +99,27 @@ inline constexpr KeySpec shard_keys[] = {
 inline constexpr KeySpec monitor_keys[] = {
     {"interval_ms", Kind::integer},
     {"alert_thresholds", Kind::table},
+    {"for_ms", Kind::integer},
+    {"alerts", Kind::table},
+    {"watch", Kind::strings},
+    {"max_fingerprints", Kind::integer},
+    {"slow_statements", Kind::integer},
+    {"alertmanager_url", Kind::string},
+    {"webhook_url", Kind::string},
+};
+/// [monitor.alerts.<threshold>]
+inline constexpr KeySpec alert_keys[] = {
+    {"for_ms", Kind::integer},
+    {"recover_at", Kind::number},
+    {"recover_for_ms", Kind::integer},
+    {"severity", Kind::string},
 };
 inline constexpr KeySpec metrics_keys[] = {
     {"listen", Kind::string},
     {"export_interval_ms", Kind::integer},
     {"labels", Kind::table},
+    {"pushgateway_url", Kind::string},
+    {"job", Kind::string},
 };
 inline constexpr KeySpec migrations_keys[] = {
     {"folder", Kind::string},

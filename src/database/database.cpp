@@ -8,8 +8,20 @@ namespace nexdb {
 
 struct Database::Impl {
   explicit Impl(DatabaseSettings s)
-      : dialect(dialect_of(s.connection.uri)), pool(s.connection, std::move(s.pool)) {}
+      : dialect(dialect_of(s.connection.uri)),
+        observers(std::make_shared<StatementObserverHub>()),
+        configured_observer(s.connection.observer != nullptr
+                                ? StatementObserverHub::attach(observers, s.connection.observer)
+                                : StatementObserverHub::Attachment{}),
+        pool(with_hub(s.connection, observers), std::move(s.pool)) {}
+  // Connections report to the hub, so observers can be attached after open().
+  static ConnectOptions with_hub(ConnectOptions options, std::shared_ptr<StatementObserverHub> hub) {
+    options.observer = std::move(hub);
+    return options;
+  }
   Dialect dialect;
+  std::shared_ptr<StatementObserverHub> observers;
+  StatementObserverHub::Attachment configured_observer;
   ConnectionPool pool;
 };
 
@@ -42,6 +54,10 @@ Dialect Database::dialect() const noexcept { return impl_->dialect; }
 const std::string& Database::description() const noexcept { return impl_->pool.description(); }
 Lease Database::connection(std::source_location where) { return impl_->pool.acquire(where); }
 ConnectionPool& Database::pool() noexcept { return impl_->pool; }
+
+StatementObserverHub::Attachment Database::attach_observer(std::shared_ptr<StatementObserver> observer) {
+  return StatementObserverHub::attach(impl_->observers, std::move(observer));
+}
 void Database::close(std::chrono::milliseconds grace) { impl_->pool.close(grace); }
 
 Rows Database::execute(const Statement& statement) {

@@ -38,6 +38,7 @@ class ObservedConnection final : public Connection {
  private:
   template <class Run>
   Rows observed(std::string_view sql, bool by_name, Run&& run) {
+    if (!observer_->wants_statements()) return run();
     const auto start = std::chrono::steady_clock::now();
     StatementEvent event{.sql = sql, .host = inner_->description(), .dialect = inner_->dialect(),
                          .prepared_by_name = by_name};

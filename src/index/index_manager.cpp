@@ -97,7 +97,7 @@ IndexChange create_on(IndexTarget& target, const IndexDefinition& definition) {
     change.sql = drop + "; " + create;
   }
   lease->execute_script(create);
-  spdlog::info("index {} {} on {}", name, to_string(change.action), target.name);
+  spdlog::debug("index {} {} on {}", name, to_string(change.action), target.name);
   return change;
 }
 
@@ -114,7 +114,7 @@ IndexChange drop_on(IndexTarget& target, std::string_view name, DropIndexOptions
         .target = target.name, .index = qualified.name, .action = IndexAction::absent, .sql = {}};
   const std::string sql = drop_sql(lease->dialect(), qualified, options.concurrently);
   lease->execute_script(sql);
-  spdlog::info("index {} dropped on {}", qualified.name, target.name);
+  spdlog::debug("index {} dropped on {}", qualified.name, target.name);
   return {
       .target = target.name, .index = qualified.name, .action = IndexAction::dropped, .sql = sql};
 }
@@ -173,6 +173,15 @@ IndexManager IndexManager::from_config(const Config& config) {
           DatabaseSettings{.connection = cluster.connect_options(uri), .pool = cluster.pool}));
     }
     targets.push_back(std::move(target));
+  }
+  // Shards are clusters of [clusters]; a shard map built in code may also name a URI directly.
+  for (const auto& [shard, name] : config.shards.shard_map) {
+    const bool known = std::any_of(targets.begin(), targets.end(), [&](const IndexTarget& t) {
+      return t.name == name || t.database.description() == name;
+    });
+    if (known || name.find(':') == std::string::npos) continue;
+    targets.push_back(IndexTarget{
+        .name = fmt::format("shard-{}", shard), .database = Database::open(name), .replicas = {}});
   }
   return IndexManager(std::move(targets));
 }

@@ -145,6 +145,19 @@ Plan parse_sqlite_plan(const Rows& rows, const std::map<std::string, std::string
   return plan;
 }
 
+std::string group_thousands(double value) {
+  const auto n = static_cast<long long>(value < 0 ? 0 : value + 0.5);
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace detail
+
 Plan explain_generic(Connection& connection, std::string_view sql) {
   if (connection.dialect() != Dialect::postgres) {
     throw UsageError("generic plans (statements without their values) exist on PostgreSQL only");
@@ -168,25 +181,13 @@ Plan explain_generic(Connection& connection, std::string_view sql) {
   Restore restore{connection};
   connection.execute_script(fmt::format("PREPARE nexdb_generic_plan AS {}", sql));
   std::string nulls;
-  for (std::size_t i = 0, n = parameter_count(sql); i < n; ++i) nulls += i == 0 ? "NULL" : ", NULL";
+  for (std::size_t i = 0, n = detail::parameter_count(sql); i < n; ++i)
+    nulls += i == 0 ? "NULL" : ", NULL";
   const std::string execute = nulls.empty() ? "EXECUTE nexdb_generic_plan"
                                             : fmt::format("EXECUTE nexdb_generic_plan({})", nulls);
   const Rows rows = connection.execute(Statement{"EXPLAIN (FORMAT JSON, VERBOSE) " + execute, {}});
-  return parse_postgres_plan(rows.scalar<std::string>());
+  return detail::parse_postgres_plan(rows.scalar<std::string>());
 }
-
-std::string group_thousands(double value) {
-  const auto n = static_cast<long long>(value < 0 ? 0 : value + 0.5);
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-}  // namespace detail
 
 Plan explain(Connection& connection, const Statement& statement) {
   if (connection.dialect() == Dialect::postgres) {

@@ -12,11 +12,12 @@ namespace {
 
 using detail::group_thousands;
 
+// psql's layout: each level 6 columns further in, "->  " before a child, details under its name.
 void postgres_text(const PlanNode& node, int depth, std::string& out) {
-  const std::string indent(static_cast<std::size_t>(depth) * 6, ' ');
+  const std::string indent(depth > 0 ? static_cast<std::size_t>(depth - 1) * 6 + 2 : 0, ' ');
   std::string head = node.operation;
   if (!node.index.empty()) head += " using " + node.index;
-  if (!node.relation.empty()) head += (node.index.empty() ? " on " : " on ") + node.relation;
+  if (!node.relation.empty()) head += " on " + node.relation;
   out += fmt::format("{}{}{}  (cost={:.2f}..{:.2f} rows={})\n", indent, depth > 0 ? "->  " : "",
                      head, node.startup_cost, node.total_cost, group_thousands(node.rows));
   if (!node.detail.empty())

@@ -15,11 +15,6 @@ Plan parse_postgres_plan(std::string json);
 /// SQLite prints (aliases) to tables.
 Plan parse_sqlite_plan(const Rows& rows, const std::map<std::string, std::string>& aliases);
 
-/// PostgreSQL: the generic plan of a statement known only with placeholders ($1 without
-/// values), as a prepared statement would use after its first runs. The statement is prepared
-/// under a temporary name and deallocated; the session's plan_cache_mode is restored.
-Plan explain_generic(Connection& connection, std::string_view sql);
-
 /// The plan of `statement`, generic (PostgreSQL, no values) or with its values.
 inline Plan explain_for(Connection& connection, const Statement& statement, bool generic) {
   return generic ? explain_generic(connection, statement.sql) : explain(connection, statement);

@@ -14,10 +14,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CommandResult run_cli(const std::string& arguments, const std::string& directory = ".",
-                             const std::string& environment = "") {
-  const std::string command = "cd '" + directory + "' && " + environment + " '" NEXDB_CLI_PATH "' " +
-                              arguments + " 2>&1";
+/// Runs a shell command line in `directory`, capturing stdout and stderr.
+inline CommandResult run_cli_command(const std::string& command_line, const std::string& directory = ".") {
+  const std::string command = "cd '" + directory + "' && " + command_line + " 2>&1";
   CommandResult result;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -27,6 +26,11 @@ inline CommandResult run_cli(const std::string& arguments, const std::string& di
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+inline CommandResult run_cli(const std::string& arguments, const std::string& directory = ".",
+                             const std::string& environment = "") {
+  return run_cli_command(environment + " '" NEXDB_CLI_PATH "' " + arguments, directory);
 }
 
 }  // namespace nexdb::test

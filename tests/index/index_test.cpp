@@ -151,6 +151,27 @@ TEST_P(Indexes, EveryTargetInOrderAndFailuresNameTheTarget) {
   EXPECT_EQ(targets, (std::vector<std::string>{"shard-1", "shard-2", "shard-3"}));
 }
 
+TEST_P(Indexes, FromConfigCoversEveryShardsCluster) {
+  const std::string a = fresh_uri();
+  const std::string b = fresh_uri();
+  for (const std::string& uri : {a, b}) {
+    Database::open(uri).execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER)");
+  }
+  const Config config = Config::parse(
+      "[clusters.shard0]\nprimary = \"" + a + "\"\n[clusters.shard1]\nprimary = \"" + b +
+      "\"\n[shards]\nkey = \"user_id\"\n[shards.map]\n0 = \"shard0\"\n1 = \"shard1\"\n"
+      "2 = \"shard0\"\n3 = \"shard1\"\n");
+  IndexManager indexes = IndexManager::from_config(config);
+  const auto changes = indexes.create_index({.table = "orders", .columns = {"user_id"}});
+  ASSERT_EQ(changes.size(), 2u);  // each cluster once, however many shards it holds
+  EXPECT_EQ(changes[0].target, "shard0");
+  EXPECT_EQ(changes[1].target, "shard1");
+  for (const std::string& uri : {a, b}) {
+    EXPECT_TRUE(find(IndexManager(Database::open(uri)).list("orders"), "orders_user_id_idx"))
+        << uri;
+  }
+}
+
 TEST_P(Indexes, BadDefinitionsTouchNothing) {
   IndexManager indexes(*db);
   const auto before = indexes.list().size();

@@ -39,6 +39,8 @@ void add_demo_command(CLI::App& app, const GlobalOptions& global, CommandRegistr
 void add_migrate_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);
 void add_replica_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);
 void add_config_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);
+void add_monitor_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);
+void add_index_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);
 void add_shard_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);
 void add_backup_commands(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);
 void add_archive_command(CLI::App& app, const GlobalOptions& global, CommandRegistry& registry);

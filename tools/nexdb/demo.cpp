@@ -28,12 +28,14 @@ constexpr DemoStep kSteps[] = {
     {.name = "migrations", .run = demo_migrations},
     {.name = "sample data", .run = demo_sample_data},
     {.name = "seed query", .run = demo_seed_query},
+    {.name = "optimizer", .run = demo_optimizer},
     {.name = "aggregate", .run = demo_aggregate},
     {.name = "failing transaction", .run = demo_failing_transaction},
     {.name = "replicas", .postgres_only = true, .run = demo_replicas},
     {.name = "shards", .run = demo_shards},
     {.name = "backup", .sqlite_only = true, .run = demo_backup},
     {.name = "archive", .run = demo_archive},
+    {.name = "monitoring", .run = demo_monitoring},
     {.name = "pool", .run = demo_pool_report},
 };
 

@@ -48,8 +48,12 @@ void demo_sample_data(DemoContext& demo);
 void demo_seed_query(DemoContext& demo);
 void demo_aggregate(DemoContext& demo);
 void demo_failing_transaction(DemoContext& demo);
+// demo_optimizer.cpp
+void demo_optimizer(DemoContext& demo);
 // demo_replica.cpp
 void demo_replicas(DemoContext& demo);
+// demo_monitor.cpp
+void demo_monitoring(DemoContext& demo);
 // demo_shard.cpp: the seed's 4-shard map on four SQLite files.
 void demo_shards(DemoContext& demo);
 // demo_backup.cpp: a backup verified by restoring it (SQLite), the oldest orders archived.

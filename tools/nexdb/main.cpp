@@ -4,7 +4,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-
 #include "commands.hpp"
 #include "nexdb/error.hpp"
 
@@ -31,7 +30,9 @@ int run(int argc, char** argv) {
   nexdb::cli::add_demo_command(app, global, commands);
   nexdb::cli::add_migrate_commands(app, global, commands);
   nexdb::cli::add_replica_commands(app, global, commands);
+  nexdb::cli::add_monitor_commands(app, global, commands);
   nexdb::cli::add_config_commands(app, global, commands);
+  nexdb::cli::add_index_commands(app, global, commands);
   nexdb::cli::add_shard_commands(app, global, commands);
   nexdb::cli::add_backup_commands(app, global, commands);
   nexdb::cli::add_archive_command(app, global, commands);
