@@ -10,6 +10,10 @@
 //   BM_point_optimizer_sqlite /      the same pair on SQLite (in memory): the difference is the
 //   BM_point_execute_sqlite          optimizer's bookkeeping per query
 //   BM_point_cached_sqlite           optimizer.run() answered from the result cache
+//   BM_txn_point_postgres            BEGIN; point select; COMMIT through a nexdb Transaction: the
+//                                    select is the statement's first run in each transaction, so
+//                                    the driver sends it between SAVEPOINT and RELEASE (pipelined)
+//   BM_txn_point_raw_libpq           the same transaction on raw libpq, no savepoint
 //
 // The seed world: 1,000 users, 20,000 orders, the index orders(user_id, created_at) (so that the
 // seed query is point-select sized: 20 rows by an index). Needs `scripts/pg-cluster start`; the
@@ -121,14 +125,22 @@ void BM_point_execute_postgres(benchmark::State& state) {
   });
 }
 
-void BM_point_raw_libpq(benchmark::State& state) {
+/// A raw libpq connection with the point select prepared as "point"; null (the benchmark
+/// skipped) when the server is not reachable.
+PGconn* raw_point_connection(benchmark::State& state) {
   PGconn* conn = PQconnectdb(pg_uri().c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     state.SkipWithError("PostgreSQL not reachable: run scripts/pg-cluster start");
     PQfinish(conn);
-    return;
+    return nullptr;
   }
   PQclear(PQprepare(conn, "point", "SELECT id, email FROM users WHERE id = $1", 1, nullptr));
+  return conn;
+}
+
+void BM_point_raw_libpq(benchmark::State& state) {
+  PGconn* conn = raw_point_connection(state);
+  if (conn == nullptr) return;
   std::int64_t id = 0;
   for (auto _ : state) {
     const std::string key = std::to_string(id++ % kUsers + 1);
@@ -138,6 +150,31 @@ void BM_point_raw_libpq(benchmark::State& state) {
     benchmark::DoNotOptimize(std::atoll(PQgetvalue(r, 0, 0)));
     benchmark::DoNotOptimize(email);
     PQclear(r);
+  }
+  PQfinish(conn);
+}
+
+void BM_txn_point_postgres(benchmark::State& state) {
+  on_postgres(state, [&] {
+    Database db = open_pg(256);
+    loop(state, [&](std::int64_t id) {
+      return db.transaction([&](Transaction& tx) { return tx.execute(point_select(id)); });
+    });
+  });
+}
+
+void BM_txn_point_raw_libpq(benchmark::State& state) {
+  PGconn* conn = raw_point_connection(state);
+  if (conn == nullptr) return;
+  std::int64_t id = 0;
+  for (auto _ : state) {
+    PQclear(PQexec(conn, "BEGIN ISOLATION LEVEL READ COMMITTED"));
+    const std::string key = std::to_string(id++ % kUsers + 1);
+    const char* values[] = {key.c_str()};
+    PGresult* r = PQexecPrepared(conn, "point", 1, values, nullptr, nullptr, 0);
+    benchmark::DoNotOptimize(std::atoll(PQgetvalue(r, 0, 0)));
+    PQclear(r);
+    PQclear(PQexec(conn, "COMMIT"));
   }
   PQfinish(conn);
 }
@@ -175,6 +212,8 @@ BENCHMARK(BM_seed_unprepared_postgres)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_point_optimizer_postgres)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_point_execute_postgres)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_point_raw_libpq)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_txn_point_postgres)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_txn_point_raw_libpq)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_point_optimizer_sqlite)->Unit(benchmark::kNanosecond);
 BENCHMARK(BM_point_execute_sqlite)->Unit(benchmark::kNanosecond);
 BENCHMARK(BM_point_cached_sqlite)->Unit(benchmark::kNanosecond);
@@ -193,6 +232,7 @@ int main(int argc, char** argv) {
                                  {"BM_point_optimizer_postgres", "BM_point_execute_postgres"},
                                  {"BM_point_optimizer_postgres", "BM_point_raw_libpq"},
                                  {"BM_point_execute_postgres", "BM_point_raw_libpq"},
+                                 {"BM_txn_point_postgres", "BM_txn_point_raw_libpq"},
                                  {"BM_point_optimizer_sqlite", "BM_point_execute_sqlite"},
                                  {"BM_point_cached_sqlite", "BM_point_execute_sqlite"}});
 }

@@ -14,6 +14,8 @@
 namespace nexdb {
 
 struct Config;
+struct ClusterConfig;
+struct ShardConfig;
 
 enum class IndexType { btree, hash, gin, gist, brin };
 std::string_view to_string(IndexType type) noexcept;
@@ -106,6 +108,12 @@ class IndexManager {
   /// Every cluster of the configuration — shards are clusters of the shard map — each by its
   /// primary, with its replicas for unused(); a shard map value that is a URI is a target too.
   static IndexManager from_config(const Config& config);
+  /// Every cluster of a shard map once, in shard order, by its primary (with its replicas for
+  /// unused()): the same map and clusters a ShardManager is built from. Cluster names are looked
+  /// up in `clusters` (empty: Config::load_default()'s); a map value that is a connection URI
+  /// is a target of its own ("shard-N"). ConfigError for an empty map or an unknown cluster.
+  static IndexManager for_shards(const ShardConfig& shards,
+                                 std::vector<ClusterConfig> clusters = {});
 
   /// Creates the index where it is missing; where an index of that name exists with the same
   /// table, columns, type and uniqueness nothing runs; where it exists invalid (a failed

@@ -27,6 +27,7 @@
 #include "nexdb/config.hpp"
 #include "nexdb/database.hpp"
 #include "nexdb/metrics.hpp"
+#include "nexdb/optimizer.hpp"
 #include "nexdb/replica.hpp"
 
 namespace nexdb {
@@ -209,6 +210,10 @@ class DBMonitor {
   /// Watches a configured cluster's hosts through connections of the monitor's own (what
   /// `nexdb serve` does: no application statements, server statistics only).
   void watch(const ClusterConfig& cluster);
+  /// Exports a QueryOptimizer's counters and its current plan findings per query shape
+  /// (nexdb_optimizer_*; docs/monitoring.md), copied at every scrape or push. Watch its
+  /// database too for the statements, pool and server. The monitor keeps a handle.
+  void watch(QueryOptimizer optimizer, std::string cluster = "default");
   void add_sink(std::shared_ptr<AlertSink> sink);
 
   /// Samples every target, evaluates alerts and queues notifications, now.

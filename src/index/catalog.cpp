@@ -28,8 +28,8 @@ JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
 LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = ix.indexrelid
-WHERE n.nspname = ANY (current_schemas(false))
-  AND ($1 = '' OR t.relname = $1) AND ($2 = '' OR n.nspname = $2)
+WHERE ($1 = '' OR t.relname = $1)
+  AND (($2 = '' AND n.nspname = ANY (current_schemas(false))) OR n.nspname = $2)
 ORDER BY 1, 2, 3)sql";
 
 // Every index of every table, with its key columns from index_xinfo (key = 1), in order.
@@ -108,8 +108,9 @@ std::vector<IndexInfo> read_sqlite(Connection& connection, std::string_view targ
 }  // namespace
 
 std::vector<IndexInfo> read_indexes(Connection& connection, std::string_view target,
-                                    std::string_view table) {
-  const QualifiedName name = table.empty() ? QualifiedName{} : split_qualified(table);
+                                    std::string_view table, std::string_view schema) {
+  QualifiedName name = table.empty() ? QualifiedName{} : split_qualified(table);
+  if (!schema.empty()) name.schema = std::string(schema);
   return connection.dialect() == Dialect::postgres ? read_postgres(connection, target, name)
                                                    : read_sqlite(connection, target, name);
 }

@@ -98,6 +98,13 @@ std::string quote_qualified(const QualifiedName& name) {
 
 void validate_predicate(std::string_view where) {
   // DDL takes no bound parameters, so the predicate is text: accept exactly one expression.
+  // Comments are refused outright: PostgreSQL nests /* */ and SQLite does not, so a comment could
+  // hide text from one tokenizer that the other runs.
+  if (where.find("--") != std::string_view::npos || where.find("/*") != std::string_view::npos ||
+      where.find("*/") != std::string_view::npos) {
+    throw UsageError(fmt::format(
+        "the partial-index predicate '{}' contains a comment; give the bare expression", where));
+  }
   const std::string probe = fmt::format("SELECT 1 WHERE ({})", where);
   bool ok = false;
   try {

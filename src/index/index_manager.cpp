@@ -55,7 +55,14 @@ std::vector<std::string> canonical_columns(const IndexDefinition& definition) {
 
 bool same_definition(const IndexInfo& info, const IndexDefinition& definition) {
   return info.columns == canonical_columns(definition) && info.unique == definition.unique &&
-         info.type == to_string(definition.type);
+         info.type == to_string(definition.type) && info.partial == !definition.where.empty();
+}
+
+/// DDL runs as one statement through the driver's single-statement path (never a script), so
+/// text that one backend's tokenizer reads differently from libpg_query's can never smuggle in
+/// a second statement.
+void run_ddl(Connection& connection, const std::string& sql) {
+  (void)connection.execute(Statement{sql, {}});
 }
 
 std::string drop_sql(Dialect dialect, const detail::QualifiedName& name, bool concurrently) {
@@ -77,13 +84,13 @@ IndexChange create_on(IndexTarget& target, const IndexDefinition& definition) {
   if (it != existing.end() && it->valid) {
     if (!same_definition(*it, definition)) {
       throw UsageError(fmt::format(
-          "index {} already exists on {} as ({}{}{}), not as defined ({}{}{}); drop it "
+          "index {} already exists on {} as ({}{}{}{}), not as defined ({}{}{}{}); drop it "
           "first or give the new index another name",
           name, it->table, fmt::join(it->columns, ", "), it->unique ? ", unique" : "",
-          it->type == "btree" ? "" : ", " + it->type,
+          it->type == "btree" ? "" : ", " + it->type, it->partial ? ", partial" : "",
           fmt::join(canonical_columns(definition), ", "), definition.unique ? ", unique" : "",
-          definition.type == IndexType::btree ? ""
-                                              : ", " + std::string(to_string(definition.type))));
+          definition.type == IndexType::btree ? "" : ", " + std::string(to_string(definition.type)),
+          definition.where.empty() ? "" : ", partial"));
     }
     return {
         .target = target.name, .index = name, .action = IndexAction::already_present, .sql = {}};
@@ -92,11 +99,11 @@ IndexChange create_on(IndexTarget& target, const IndexDefinition& definition) {
     // Left invalid by a failed concurrent build: it slows writes and serves no reads. Rebuild.
     const std::string drop =
         drop_sql(dialect, {.schema = it->schema, .name = name}, definition.concurrently);
-    lease->execute_script(drop);
+    run_ddl(*lease, drop);
     change.action = IndexAction::rebuilt;
     change.sql = drop + "; " + create;
   }
-  lease->execute_script(create);
+  run_ddl(*lease, create);
   spdlog::debug("index {} {} on {}", name, to_string(change.action), target.name);
   return change;
 }
@@ -105,7 +112,7 @@ IndexChange drop_on(IndexTarget& target, std::string_view name, DropIndexOptions
   Lease lease = target.database.connection();
   const detail::QualifiedName qualified = detail::split_qualified(name);
   validate_identifier(qualified.name);
-  const auto existing = detail::read_indexes(*lease, target.name);
+  const auto existing = detail::read_indexes(*lease, target.name, {}, qualified.schema);
   const bool present = std::any_of(existing.begin(), existing.end(), [&](const IndexInfo& i) {
     return i.name == qualified.name && (qualified.schema.empty() || i.schema == qualified.schema);
   });
@@ -113,7 +120,7 @@ IndexChange drop_on(IndexTarget& target, std::string_view name, DropIndexOptions
     return {
         .target = target.name, .index = qualified.name, .action = IndexAction::absent, .sql = {}};
   const std::string sql = drop_sql(lease->dialect(), qualified, options.concurrently);
-  lease->execute_script(sql);
+  run_ddl(*lease, sql);
   spdlog::debug("index {} dropped on {}", qualified.name, target.name);
   return {
       .target = target.name, .index = qualified.name, .action = IndexAction::dropped, .sql = sql};
@@ -151,6 +158,38 @@ std::vector<DuplicateIndex> duplicates_in(const std::vector<IndexInfo>& indexes,
   return out;
 }
 
+bool looks_like_uri(std::string_view name) { return name.find(':') != std::string_view::npos; }
+
+/// A cluster's primary, with its replicas (their index usage counts for unused()).
+IndexTarget target_of(const ClusterConfig& cluster) {
+  IndexTarget target{
+      .name = cluster.name,
+      .database = Database::open(DatabaseSettings{
+          .connection = cluster.connect_options(cluster.primary), .pool = cluster.pool}),
+      .replicas = {}};
+  for (const std::string& uri : cluster.replicas) {
+    target.replicas.push_back(Database::open(
+        DatabaseSettings{.connection = cluster.connect_options(uri), .pool = cluster.pool}));
+  }
+  return target;
+}
+
+/// Shard-map values that are URIs rather than cluster names: a target each ("shard-N", N the
+/// first shard it holds), once however many shards it holds.
+void add_uri_shards(std::vector<IndexTarget>& targets, const ShardConfig& shards) {
+  std::vector<std::string> seen;
+  for (const auto& [shard, name] : shards.shard_map) {
+    const bool known = std::any_of(targets.begin(), targets.end(), [&](const IndexTarget& t) {
+      return t.name == name || t.database.description() == name;
+    });
+    if (known || !looks_like_uri(name) || std::find(seen.begin(), seen.end(), name) != seen.end())
+      continue;
+    seen.push_back(name);
+    targets.push_back(IndexTarget{
+        .name = fmt::format("shard-{}", shard), .database = Database::open(name), .replicas = {}});
+  }
+}
+
 }  // namespace
 
 IndexManager::IndexManager(Database database) {
@@ -165,24 +204,35 @@ IndexManager::IndexManager(std::vector<IndexTarget> targets) : targets_(std::mov
 
 IndexManager IndexManager::from_config(const Config& config) {
   std::vector<IndexTarget> targets;
-  for (const ClusterConfig& cluster : config.clusters) {
-    IndexTarget target{
-        .name = cluster.name, .database = Database::open(config, cluster.name), .replicas = {}};
-    for (const std::string& uri : cluster.replicas) {
-      target.replicas.push_back(Database::open(
-          DatabaseSettings{.connection = cluster.connect_options(uri), .pool = cluster.pool}));
-    }
-    targets.push_back(std::move(target));
-  }
+  for (const ClusterConfig& cluster : config.clusters) targets.push_back(target_of(cluster));
   // Shards are clusters of [clusters]; a shard map built in code may also name a URI directly.
-  for (const auto& [shard, name] : config.shards.shard_map) {
-    const bool known = std::any_of(targets.begin(), targets.end(), [&](const IndexTarget& t) {
-      return t.name == name || t.database.description() == name;
-    });
-    if (known || name.find(':') == std::string::npos) continue;
-    targets.push_back(IndexTarget{
-        .name = fmt::format("shard-{}", shard), .database = Database::open(name), .replicas = {}});
+  add_uri_shards(targets, config.shards);
+  return IndexManager(std::move(targets));
+}
+
+IndexManager IndexManager::for_shards(const ShardConfig& shards,
+                                      std::vector<ClusterConfig> clusters) {
+  if (!shards.enabled()) throw ConfigError("IndexManager::for_shards: the shard map is empty");
+  const bool all_uris = std::all_of(shards.shard_map.begin(), shards.shard_map.end(),
+                                    [](const auto& entry) { return looks_like_uri(entry.second); });
+  if (clusters.empty() && !all_uris) clusters = Config::load_default().clusters;
+  std::vector<IndexTarget> targets;
+  for (const auto& [shard, name] : shards.shard_map) {
+    const bool known = std::any_of(targets.begin(), targets.end(),
+                                   [&](const IndexTarget& t) { return t.name == name; });
+    if (known) continue;
+    auto it = std::find_if(clusters.begin(), clusters.end(),
+                           [&](const ClusterConfig& c) { return c.name == name; });
+    if (it != clusters.end()) {
+      targets.push_back(target_of(*it));
+    } else if (!looks_like_uri(name)) {
+      throw ConfigError(
+          fmt::format("shard map: no cluster '{}' for shard {}; define it in [clusters] or give a "
+                      "connection URI",
+                      name, shard));
+    }
   }
+  add_uri_shards(targets, shards);
   return IndexManager(std::move(targets));
 }
 

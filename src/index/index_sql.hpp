@@ -34,9 +34,10 @@ std::string quote_qualified(const QualifiedName& name);
 void validate_predicate(std::string_view where);
 
 /// Indexes of tables in the search-path schemas (PostgreSQL) or of every table (SQLite),
-/// optionally of one table. `target` fills IndexInfo::target.
+/// optionally of one table. A schema (qualifying `table`, or given) looks there instead of the
+/// search path. `target` fills IndexInfo::target.
 std::vector<IndexInfo> read_indexes(Connection& connection, std::string_view target,
-                                    std::string_view table = {});
+                                    std::string_view table = {}, std::string_view schema = {});
 /// PostgreSQL: schema.index -> idx_scan on this server (for adding replicas' usage).
 std::vector<std::pair<std::string, std::int64_t>> read_index_scans(Connection& connection);
 /// The columns of a table, in order (empty when there is no such table).

@@ -86,6 +86,11 @@ void DBMonitor::watch(ReplicaManager& replicas, std::string cluster) {
   state_->add(std::move(target));
 }
 
+void DBMonitor::watch(QueryOptimizer optimizer, std::string cluster) {
+  check_cluster(cluster);
+  state_->add_optimizer(std::move(optimizer), std::move(cluster));
+}
+
 void DBMonitor::watch(const ClusterConfig& cluster) {
   check_cluster(cluster.name);
   auto target = std::make_unique<Target>();

@@ -47,7 +47,22 @@ MonitorState::~MonitorState() {
   if (sampler_.joinable()) sampler_.join();
   if (pool_hook_ != 0) registry_.remove_collect_hook(pool_hook_);
   std::lock_guard lock(targets_mutex_);
-  targets_.clear();  // detaches the statement observers
+  targets_.clear();     // detaches the statement observers
+  optimizers_.clear();  // removes their collect hooks
+}
+
+void MonitorState::add_optimizer(QueryOptimizer optimizer, std::string cluster) {
+  auto exported = std::make_unique<monitor_detail::OptimizerMetrics>(
+      registry_, std::move(optimizer), std::move(cluster), settings_.max_fingerprints);
+  std::lock_guard lock(targets_mutex_);
+  for (const auto& existing : optimizers_) {
+    if (existing->cluster() == exported->cluster()) {
+      throw ConfigError(fmt::format(
+          "DBMonitor: an optimizer of cluster {} is watched already; give each its own name",
+          exported->cluster()));
+    }
+  }
+  optimizers_.push_back(std::move(exported));
 }
 
 bool MonitorState::watching(std::string_view group) const {

@@ -13,6 +13,7 @@
 
 #include "monitor/families.hpp"
 #include "monitor/notifier.hpp"
+#include "monitor/optimizer_metrics.hpp"
 #include "monitor/query_stats.hpp"
 #include "monitor/rules.hpp"
 #include "monitor/server_sample.hpp"
@@ -58,6 +59,8 @@ class MonitorState {
   ~MonitorState();
 
   void add(std::unique_ptr<Target> target);
+  /// Exports `optimizer`'s metrics under `cluster` until the monitor is destroyed.
+  void add_optimizer(QueryOptimizer optimizer, std::string cluster);
   void add_sink(std::shared_ptr<AlertSink> sink) { notifier_.add_sink(std::move(sink)); }
   void sample();
   bool wait_for_notifications(std::chrono::milliseconds timeout) {
@@ -118,6 +121,7 @@ class MonitorState {
   std::condition_variable sampler_wake_;
   bool stopping_ = false;
   std::thread sampler_;
+  std::vector<std::unique_ptr<monitor_detail::OptimizerMetrics>> optimizers_;  // targets_mutex_
 };
 
 }  // namespace nexdb::detail

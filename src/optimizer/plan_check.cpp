@@ -139,14 +139,16 @@ class SqliteChecker {
       : sizes_(sizes), settings_(settings), cap_(cap) {}
 
   void visit(const PlanNode& node) {
-    std::vector<std::pair<std::string, double>> full_scans;  // this level's large full scans
+    // This level's loops, outermost first: each full scan runs once per row of the loops
+    // outside it, whatever the size of each table alone.
+    std::vector<std::pair<std::string, double>> full_scans;
     for (const PlanNode& child : node.children) {
       if (child.operation == "SCAN" && !child.relation.empty()) {
         const double rows = sizes_.of("", child.relation);
+        full_scans.emplace_back(child.relation, rows);
         if (rows >= settings_.large_table_rows) {
           add(FindingKind::sequential_scan, child.relation, rows,
               fmt::format("full scan of {}", table_phrase(child.relation, rows, cap_)));
-          full_scans.emplace_back(child.relation, rows);
           largest_scan_ = std::max(largest_scan_, rows);
         }
       } else if (child.operation == "SEARCH" && child.index == "AUTOMATIC") {
@@ -158,11 +160,13 @@ class SqliteChecker {
       }
     }
     if (full_scans.size() >= 2) {
-      const double product = full_scans[0].second * full_scans[1].second;
-      if (product >= settings_.nested_loop_rows) {
-        add(FindingKind::nested_loop, full_scans[1].first, product,
-            fmt::format("nested loop: a full scan of {} for each row of {}", full_scans[1].first,
-                        full_scans[0].first));
+      double outer = 1;
+      for (std::size_t i = 0; i + 1 < full_scans.size(); ++i) outer *= full_scans[i].second;
+      const auto& [inner, inner_rows] = full_scans.back();
+      if (outer * inner_rows >= settings_.nested_loop_rows) {
+        add(FindingKind::nested_loop, inner, outer * inner_rows,
+            fmt::format("nested loop: a full scan of {} for each of {} outer rows",
+                        table_phrase(inner, inner_rows, cap_), group_thousands(outer)));
       }
     }
     for (const PlanNode& child : node.children) visit(child);

@@ -97,7 +97,8 @@ TEST_P(Indexes, DropIsIdempotent) {
 TEST_P(Indexes, PartialIndexWithAPredicate) {
   IndexManager indexes(*db);
   indexes.create_index({.table = "items", .columns = {"a"}, .where = "c > 10", .name = "big_c"});
-  const IndexInfo* info = find(indexes.list("items"), "big_c");
+  const auto list = indexes.list("items");
+  const IndexInfo* info = find(list, "big_c");
   ASSERT_NE(info, nullptr);
   EXPECT_TRUE(info->partial);
 }
@@ -182,6 +183,45 @@ TEST_P(Indexes, BadDefinitionsTouchNothing) {
   EXPECT_THROW(indexes.create_index({.table = "nope", .columns = {"a"}}), SqlError);
   EXPECT_EQ(indexes.list().size(), before);
   EXPECT_EQ(db->execute("SELECT count(*) FROM items").scalar<std::int64_t>(), 0);
+}
+
+// DDL takes no bound values, so `where` is text: it must never carry a second statement, whatever
+// each backend's tokenizer makes of it.
+TEST_P(Indexes, PredicatesCannotSmuggleStatements) {
+  IndexManager indexes(*db);
+  db->execute("INSERT INTO items (id, a, c) VALUES (1, 1, 11)");
+  const std::vector<std::string> attacks{
+      // PostgreSQL nests comments, SQLite does not: one comment to libpg_query, two statements to
+      // sqlite3_exec.
+      "1 = 1 /* /* */ ) ; DROP TABLE items; -- */ ",
+      "c > 10) ; DROP TABLE items; SELECT (1",
+      "true) UNION SELECT (1",
+      "c > 10 -- the rest is a comment )",
+      "c > 10); DROP TABLE items",
+  };
+  for (const std::string& where : attacks) {
+    EXPECT_THROW(indexes.create_index(
+                     {.table = "items", .columns = {"a"}, .where = where, .name = "ix_evil"}),
+                 UsageError)
+        << where;
+  }
+  EXPECT_EQ(find(indexes.list("items"), "ix_evil"), nullptr);
+  EXPECT_EQ(db->execute("SELECT count(*) FROM items").scalar<std::int64_t>(), 1);
+  // Names are quoted, never spliced: a name full of SQL is just an odd name.
+  const auto odd = indexes.create_index(
+      {.table = "items", .columns = {"a"}, .name = "x\"; DROP TABLE items; --"});
+  EXPECT_EQ(odd[0].action, IndexAction::created);
+  EXPECT_NE(find(indexes.list("items"), "x\"; DROP TABLE items; --"), nullptr);
+  EXPECT_EQ(indexes.drop_index("\"x\"\"; DROP TABLE items; --\"")[0].action, IndexAction::dropped);
+  EXPECT_EQ(db->execute("SELECT count(*) FROM items").scalar<std::int64_t>(), 1);
+}
+
+TEST_P(Indexes, ExistingIndexWithAnotherPredicateIsNotTakenForTheSame) {
+  IndexManager indexes(*db);
+  indexes.create_index({.table = "items", .columns = {"a"}, .name = "ix_a"});
+  EXPECT_THROW(
+      indexes.create_index({.table = "items", .columns = {"a"}, .where = "c > 10", .name = "ix_a"}),
+      UsageError);
 }
 
 TEST_P(Indexes, UsageStatisticsExistOnPostgresOnly) {

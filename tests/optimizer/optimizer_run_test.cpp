@@ -108,6 +108,36 @@ TEST_P(OptimizerRun, FrequentShapeGetsItsPlanCheckedAndFlagged) {
   EXPECT_GE(optimizer.stats().findings, 1u);
 }
 
+TEST_P(OptimizerRun, SortsWithoutAnIndexAndBigNestedLoopsAreFlagged) {
+  QueryOptimizer optimizer{*db, {.plan_check_after_calls = 1}};
+  (void)optimizer.run(
+      select(Order.id).from(Order).where(Order.status == "paid").order_by(Order.total.desc()));
+  // A join on an inequality no index can serve: every pair of rows is visited.
+  (void)optimizer.run(
+      Statement{"SELECT count(*) FROM users u JOIN orders o ON o.total > length(u.email)", {}});
+  const auto shapes = optimizer.shapes();
+  const ShapeReport* sorted = shape_of(shapes, "ORDER BY");
+  const ShapeReport* joined = shape_of(shapes, "JOIN");
+  ASSERT_TRUE(sorted != nullptr && joined != nullptr);
+  ASSERT_TRUE(sorted->plan && joined->plan) << sorted->plan_error << joined->plan_error;
+  EXPECT_TRUE(has_finding(*sorted, FindingKind::sort_without_index, "")) << sorted->plan->to_text();
+  EXPECT_FALSE(has_finding(*sorted, FindingKind::nested_loop, ""));
+  bool big_loop = false;
+  for (const PlanFinding& f : joined->findings) {
+    if (f.kind != FindingKind::nested_loop) continue;
+    big_loop = true;
+    EXPECT_GE(f.rows, 0.9 * kSeedUsers * kSeedOrders) << f.message;
+    EXPECT_NE(f.message.find("nested loop"), std::string::npos);
+  }
+  EXPECT_TRUE(big_loop) << joined->plan->to_text();
+  // The seed query's join is on the key, one user: no nested-loop finding there.
+  (void)optimizer.run(get_user_orders(1));
+  const auto after = optimizer.shapes();
+  const ShapeReport* seed = shape_of(after, "LIMIT");
+  ASSERT_TRUE(seed != nullptr && seed->plan);
+  EXPECT_FALSE(has_finding(*seed, FindingKind::nested_loop, "")) << seed->plan->to_text();
+}
+
 TEST_P(OptimizerRun, SchemaChangeByThisProcessRechecksThePlan) {
   QueryOptimizer optimizer{*db, {.plan_check_after_calls = 2}};
   for (std::int64_t id = 1; id <= 3; ++id) (void)optimizer.run(get_user_orders(id));

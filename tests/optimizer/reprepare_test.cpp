@@ -73,34 +73,66 @@ TEST_P(Reprepare, InsideATransactionAfterDdlByThisProcess) {
   tx.commit();
 }
 
-// PostgreSQL aborts the transaction: the error says to run it again, and the retry works.
-// SQLite re-prepares by itself (SQLITE_SCHEMA), in transactions too.
+// DDL by another session between a statement's preparation and its first use in a transaction:
+// PostgreSQL would abort the transaction ("cached plan must not change result type"); the driver
+// ran that first use under a savepoint, so it re-prepares and the transaction goes on, its
+// earlier writes intact. SQLite re-prepares by itself (SQLITE_SCHEMA).
 TEST_P(Reprepare, InsideATransactionAfterDdlElsewhere) {
   Lease mine = db->connection();
   const Statement by_id{by_id_sql(), {4}};
   (void)mine->execute(by_id);
   alter_elsewhere("ALTER TABLE users ADD COLUMN score INTEGER DEFAULT 7");
-  if (!postgres()) {
-    Transaction tx(*mine);
-    const Rows rows = tx.execute(by_id);
-    EXPECT_EQ(rows[0].get<std::int64_t>("score"), 7);
-    tx.commit();
-    return;
-  }
   {
     Transaction tx(*mine);
-    try {
-      (void)tx.execute(by_id);
-      FAIL() << "PostgreSQL refuses a cached plan whose result type changed";
-    } catch (const RetryableError& e) {
-      EXPECT_EQ(e.sqlstate(), "0A000");
-      EXPECT_TRUE(e.retryable());
-      EXPECT_NE(e.message().find("Run the transaction again"), std::string::npos) << e.what();
-    }
+    (void)tx.execute(update(User).set(User.status = "before").where(User.id == 4));
+    const Rows rows = tx.execute(by_id);
+    ASSERT_EQ(rows.column_count(), 5u);
+    EXPECT_EQ(rows[0].get<std::int64_t>("score"), 7);
+    EXPECT_EQ(rows[0].get<std::string>("status"), "before");
+    (void)tx.execute(update(User).set(User.email = "after@example.com").where(User.id == 4));
+    tx.commit();
   }
-  Transaction again(*mine);  // the retry works: the stale statement was dropped
-  EXPECT_EQ(again.execute(by_id).column_count(), 5u);
+  const Rows after = db->execute(by_id);
+  EXPECT_EQ(after[0].get<std::string>("status"), "before");
+  EXPECT_EQ(after[0].get<std::string>("email"), "after@example.com");
+}
+
+// The savepoint is there for that one case only: any other error still fails the transaction as
+// PostgreSQL decides, and the connection serves the next one normally.
+TEST_P(Reprepare, OtherErrorsInATransactionStayErrors) {
+  Lease mine = db->connection();
+  const Statement ratio{postgres() ? "SELECT 100 / $1::int AS r" : "SELECT 100 / ? AS r", {5}};
+  EXPECT_EQ(mine->execute(ratio).scalar<std::int64_t>(), 20);
+  {
+    Transaction tx(*mine);
+    if (postgres()) {
+      EXPECT_THROW((void)tx.execute(Statement{ratio.sql, {0}}), SqlError);
+      EXPECT_EQ(mine->transaction_status(), TransactionStatus::failed);
+    }
+    tx.rollback();
+  }
+  Transaction again(*mine);
+  EXPECT_EQ(again.execute(Statement{ratio.sql, {4}}).scalar<std::int64_t>(), 25);
   again.commit();
+}
+
+// A savepoint of the application's own around a statement the driver guards still works.
+TEST_P(Reprepare, ApplicationSavepointsAroundAGuardedStatement) {
+  Lease mine = db->connection();
+  const Statement by_id{by_id_sql(), {5}};
+  (void)mine->execute(by_id);
+  Transaction tx(*mine);
+  (void)tx.execute(update(User).set(User.status = "kept").where(User.id == 5));
+  {
+    Savepoint sp = tx.savepoint("mine");
+    (void)tx.execute(update(User).set(User.status = "undone").where(User.id == 5));
+    const Rows inside = tx.execute(by_id);
+    EXPECT_EQ(inside[0].get<std::string>("status"), "undone");
+    sp.rollback();
+  }
+  const Rows after = tx.execute(by_id);
+  EXPECT_EQ(after[0].get<std::string>("status"), "kept");
+  tx.commit();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backend, Reprepare, ::testing::Values(NEXDB_TEST_DIALECT), backend_name);

@@ -53,8 +53,15 @@ std::string one_line(const char* text) {
 
 /// PostgreSQL's answer to a cached statement whose result type changed under it (0A000 is also
 /// "feature not supported" in general, which must not be retried).
-bool is_stale_plan_error(const SqlError& e) {
-  return e.sqlstate() == "0A000" && e.message().starts_with("cached plan must not change result type");
+bool is_stale_plan(std::string_view sqlstate, std::string_view message) {
+  return sqlstate == "0A000" && message.starts_with("cached plan must not change result type");
+}
+bool is_stale_plan_error(const SqlError& e) { return is_stale_plan(e.sqlstate(), e.message()); }
+
+/// Only a statement with a result type can meet "cached plan must not change result type".
+template <class Prepared>
+bool returns_rows(const Prepared& prepared) {
+  return prepared.columns != nullptr && !prepared.columns->empty();
 }
 
 void log_notice(void*, const char* message) { spdlog::debug("postgres notice: {}", one_line(message)); }
@@ -92,6 +99,7 @@ PgConnection::~PgConnection() {
 }
 
 Rows PgConnection::execute(const Statement& statement) {
+  note_transaction_boundary();
   Rows rows = cache_.enabled() ? execute_cached(statement) : execute_uncached(statement);
   if (schema_change_pending_) [[unlikely]] settle_schema_change();
   return rows;
@@ -99,15 +107,30 @@ Rows PgConnection::execute(const Statement& statement) {
 
 Rows PgConnection::execute_cached(const Statement& statement) {
   if (Prepared* cached = cache_.find(statement.sql)) {
-    if (cached->epoch == schema_epoch()) [[likely]] {
+    if (cached->epoch != schema_epoch()) [[unlikely]] {
+      drop_cached(statement.sql);  // DDL ran in this process since it was prepared
+    } else if (cached->ran_in != transaction_serial_ && returns_rows(*cached) &&
+               PQtransactionStatus(conn_) == PQTRANS_INTRANS) [[unlikely]] {
+      // First use in this transaction of a statement with a result type: another session may
+      // have altered its tables since it was prepared, and PostgreSQL would abort the whole
+      // transaction for it. A savepoint around this one run (same round trip) lets us re-prepare.
+      if (auto rows = run_guarded(*cached, statement)) {
+        cached->ran_in = transaction_serial_;
+        note_schema_change(cached->changes);
+        return std::move(*rows);
+      }
+      drop_cached(statement.sql);
+    } else {
       try {
         Rows rows = run_prepared(*cached, statement.params, statement.sql);
+        cached->ran_in = transaction_serial_;
         note_schema_change(cached->changes);
         return rows;
       } catch (const SqlError& e) {
-        // After DDL by another process a cached plan may no longer fit. Outside a transaction
-        // it is safe to prepare afresh and run once more; inside one, the server has already
-        // aborted the transaction.
+        // After DDL by another process a cached plan may no longer fit: outside a transaction it
+        // is safe to prepare afresh and run once more. In a transaction a statement that ran in
+        // it holds locks on its tables, so this is not expected there; if it happens anyway the
+        // server has aborted the transaction.
         if (!is_stale_plan_error(e)) throw;
         drop_cached(statement.sql);
         if (transaction_status() != TransactionStatus::idle) {
@@ -118,16 +141,70 @@ Rows PgConnection::execute_cached(const Statement& statement) {
               {.sqlstate = e.sqlstate(), .host = description_, .statement = statement.sql});
         }
       }
-    } else {
-      drop_cached(statement.sql);  // DDL ran in this process since it was prepared
     }
   }
   Prepared fresh = prepare_described(fmt::format("nexdb_s{}", next_statement_id_++), statement.sql);
   if (auto evicted = cache_.insert(statement.sql, std::move(fresh))) deallocate(*evicted);
   Prepared& prepared = *cache_.find(statement.sql);
   Rows rows = run_prepared(prepared, statement.params, statement.sql);
+  prepared.ran_in = transaction_serial_;
   note_schema_change(prepared.changes);
   return rows;
+}
+
+std::optional<Rows> PgConnection::run_guarded(Prepared& prepared, const Statement& statement) {
+  static constexpr const char* kSavepoint = "SAVEPOINT nexdb_reprepare";
+  static constexpr const char* kRelease = "RELEASE SAVEPOINT nexdb_reprepare";
+  const PgParams params(statement.params);
+  if (PQenterPipelineMode(conn_) != 1) throw_result_error(nullptr, statement.sql);
+  const bool sent =
+      PQsendQueryParams(conn_, kSavepoint, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+      PQsendQueryPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
+                          params.lengths(), params.formats(), prepared.result_format) == 1 &&
+      PQsendQueryParams(conn_, kRelease, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+      PQpipelineSync(conn_) == 1;
+  std::vector<ResultPtr> results;
+  if (sent) results = pipeline_results();
+  PQexitPipelineMode(conn_);
+  if (results.size() != 3) throw_result_error(nullptr, statement.sql);
+  const auto ok = [](const ResultPtr& r) {
+    const ExecStatusType status = PQresultStatus(r.get());
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  };
+  if (!ok(results[0])) throw_result_error(results[0].get(), kSavepoint);
+  if (ok(results[1])) {
+    if (!ok(results[2])) throw_result_error(results[2].get(), kRelease);
+    return to_rows(results[1].get(), prepared.columns);
+  }
+  const char* state = PQresultErrorField(results[1].get(), PG_DIAG_SQLSTATE);
+  const char* message = PQresultErrorField(results[1].get(), PG_DIAG_MESSAGE_PRIMARY);
+  const bool stale = state != nullptr && message != nullptr && is_stale_plan(state, message);
+  // Any other error leaves the transaction failed, as it would have been without the savepoint.
+  if (!stale) throw_result_error(results[1].get(), statement.sql);
+  check(PQexec(conn_, "ROLLBACK TO SAVEPOINT nexdb_reprepare; RELEASE SAVEPOINT nexdb_reprepare"),
+        "ROLLBACK TO SAVEPOINT nexdb_reprepare");
+  spdlog::debug("re-preparing a statement whose table another session altered, in a transaction");
+  return std::nullopt;
+}
+
+std::vector<PgConnection::ResultPtr> PgConnection::pipeline_results() {
+  // One result per query (null after each), then PGRES_PIPELINE_SYNC; a query after a failed one
+  // reports PGRES_PIPELINE_ABORTED.
+  std::vector<ResultPtr> results;
+  for (int nulls = 0; nulls < 8;) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      if (PQstatus(conn_) != CONNECTION_OK) break;
+      ++nulls;
+      continue;
+    }
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    results.emplace_back(r, &PQclear);
+  }
+  return results;
 }
 
 void PgConnection::drop_cached(std::string_view sql) noexcept {
@@ -158,6 +235,7 @@ void PgConnection::settle_schema_change() noexcept {
 }
 
 void PgConnection::execute_script(std::string_view sql) {
+  note_transaction_boundary();
   check(PQexec(conn_, std::string(sql).c_str()), sql);
   note_schema_change(classify_schema_change(sql));
   if (schema_change_pending_) settle_schema_change();

@@ -4,7 +4,9 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "driver/column_names.hpp"
 #include "driver/schema_epoch.hpp"
@@ -38,6 +40,9 @@ class PgConnection final : public Connection {
     ColumnCache columns{};    // names and types of the last result, shared by the next ones
     std::uint64_t epoch = 0;  // schema epoch when prepared (driver/schema_epoch.hpp)
     SchemaChange changes{};   // what running it may change
+    /// The transaction (transaction_serial_) in which it last ran: PostgreSQL then holds locks
+    /// on its tables, so no other session can alter them until that transaction ends.
+    std::uint64_t ran_in = 0;
   };
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -48,6 +53,13 @@ class PgConnection final : public Connection {
   void note_schema_change(SchemaChange change) noexcept;
   void settle_schema_change() noexcept;
   Rows run_prepared(Prepared& prepared, std::span<const Value> params, std::string_view sql);
+  /// In a transaction: runs `prepared` between SAVEPOINT and RELEASE in one pipelined round
+  /// trip; nullopt when its plan went stale (the savepoint rolled back, the transaction intact).
+  std::optional<Rows> run_guarded(Prepared& prepared, const Statement& statement);
+  std::vector<ResultPtr> pipeline_results();
+  void note_transaction_boundary() noexcept {
+    if (PQtransactionStatus(conn_) == PQTRANS_IDLE) ++transaction_serial_;
+  }
   ResultPtr check(PGresult* raw, std::string_view sql);
   static Rows to_rows(const PGresult* result, ColumnCache& columns);
   void deallocate(const Prepared& prepared) noexcept;
@@ -62,6 +74,10 @@ class PgConnection final : public Connection {
   // DDL ran inside a transaction: bump the schema epoch again when it ends, so that statements
   // other connections re-prepared meanwhile (seeing the old schema) are re-prepared once more.
   bool schema_change_pending_ = false;
+  // Counts statements issued outside a transaction, so each transaction (begun by one of them)
+  // has a number of its own: a cached statement not yet run in this one may meet a table
+  // another session altered since it was prepared.
+  std::uint64_t transaction_serial_ = 1;
 };
 
 }  // namespace nexdb::detail
