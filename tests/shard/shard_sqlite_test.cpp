@@ -216,6 +216,35 @@ TEST_F(ShardSqlite, CrossShardWritesNeedBestEffortAndRefusalWritesNothing) {
   EXPECT_EQ(shards_->execute("SELECT count(*) FROM users").scalar<std::int64_t>(), 2);
 }
 
+// Review defect 10: a best-effort commit that fails part way keeps the failure's type (it used to
+// become a plain Error) and rolls back the shards not yet committed.
+TEST_F(ShardSqlite, ABestEffortCommitThatFailsPartWayKeepsTheErrorType) {
+  // A deferred foreign key is checked at COMMIT: the failing shard's commit itself fails.
+  shards_->execute_on_all(
+      "CREATE TABLE parts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, parent INTEGER "
+      "REFERENCES parts (id) DEFERRABLE INITIALLY DEFERRED)",
+      {.sqlite_best_effort = true});
+  std::int64_t good = 1;
+  std::int64_t bad = 2;
+  while (shards_->shard_for(bad) == shards_->shard_for(good)) ++bad;
+  try {
+    shards_->transaction(
+        [&](ShardTransaction& tx) {
+          tx.execute("INSERT INTO parts (id, user_id, parent) VALUES (1, ?, NULL)", good);
+          tx.execute("INSERT INTO parts (id, user_id, parent) VALUES (2, ?, 999)", bad);
+        },
+        {.sqlite_best_effort = true});
+    ADD_FAILURE() << "expected ForeignKeyViolation";
+  } catch (const ForeignKeyViolation& e) {
+    EXPECT_EQ(e.sqlstate(), "23503");
+    EXPECT_NE(std::string(e.what()).find("failed part way"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(
+      shards_->execute_on(shards_->shard_for(bad), Statement{"SELECT count(*) FROM parts", {}})
+          .scalar<std::int64_t>(),
+      0);
+}
+
 TEST_F(ShardSqlite, AFailingShardFailsTheQueryOrIsLeftOutWhenAsked) {
   auto config =
       shard_test_config({uris_[0], uris_[1], uris_[2], "sqlite:/nonexistent-nexdb-dir/shard3.db"});

@@ -61,7 +61,7 @@ bool is_stale_plan_error(const SqlError& e) { return is_stale_plan(e.sqlstate(),
 /// Only a statement with a result type can meet "cached plan must not change result type".
 template <class Prepared>
 bool returns_rows(const Prepared& prepared) {
-  return prepared.columns != nullptr && !prepared.columns->empty();
+  return prepared.columns.names != nullptr && !prepared.columns.names->empty();
 }
 
 void log_notice(void*, const char* message) { spdlog::debug("postgres notice: {}", one_line(message)); }
