@@ -282,7 +282,8 @@ class MetricsCollector {
 
   /// What /healthz reports (default: healthy).
   void set_health_check(std::function<HealthReport()> check);
-  /// Serves `render()` at GET `path` (e.g. a dashboard at "/").
+  /// Serves `render()` at GET `path` (e.g. a dashboard at "/"); when it throws, the page
+  /// answers 503 with the exception's message.
   void add_page(std::string path, std::string content_type, std::function<std::string()> render);
 
  private:

@@ -78,7 +78,7 @@ class AlertSink {
   virtual ~AlertSink() = default;
   virtual std::string_view name() const noexcept = 0;
   /// Alerts that started firing or resolved since the last call. Throw to report a failed
-  /// delivery (logged and counted in nexdb_alert_notifications_failed_total).
+  /// delivery (logged, and counted in nexdb_alert_notifications_total{outcome="failed"}).
   virtual void deliver(const std::vector<Alert>& changes) = 0;
   /// After every sample: all alerts still firing (Alertmanager expects them re-sent).
   virtual void still_firing(const std::vector<Alert>& firing) { (void)firing; }
@@ -231,8 +231,14 @@ class DBMonitor {
   HealthReport health() const;
   metrics::Registry& registry() noexcept;
 
+  /// Serves this monitor on `collector` (which should export the same registry): /healthz
+  /// answers health(), /monitor the snapshot as text and /monitor.json as JSON — what
+  /// `nexdb monitor --url` shows, the application's pools and statements included. Once the
+  /// monitor is destroyed, those pages answer 503.
+  void serve_on(MetricsCollector& collector) const;
+
  private:
-  std::unique_ptr<detail::MonitorState> state_;
+  std::shared_ptr<detail::MonitorState> state_;
 };
 
 /// The snapshot as aligned plain text: hosts, pools, slowest statements, alerts (what
@@ -240,6 +246,12 @@ class DBMonitor {
 std::string to_text(const MonitorSnapshot& snapshot);
 /// The snapshot as JSON.
 std::string to_json(const MonitorSnapshot& snapshot);
+/// A snapshot read back from to_json()'s output; Error when the text is not one.
+MonitorSnapshot snapshot_from_json(std::string_view json);
+/// The snapshot a process serves at `url`/monitor.json (DBMonitor::serve_on(); `nexdb serve`),
+/// e.g. url = "http://127.0.0.1:9477". ConnectionError when it cannot be read.
+MonitorSnapshot fetch_snapshot(std::string_view url,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 /// The Prometheus alerting rules file (YAML) equivalent to `rules` over the metrics DBMonitor
 /// exports, for teams that alert in Prometheus (`nexdb monitor rules`).

@@ -32,9 +32,14 @@ std::optional<Fingerprint> try_fingerprint(std::string_view sql) noexcept;
 std::string normalize(std::string_view sql);
 
 /// A normalised text for any dialect: normalize() when PostgreSQL's parser accepts the text;
-/// otherwise literals and numbers are replaced by '?' and whitespace collapsed (used for SQLite
-/// statements PostgreSQL's grammar rejects). Never throws for bad SQL.
+/// otherwise literals (quoted, E'..', dollar-quoted, unterminated) and numbers are replaced by
+/// '?' and whitespace collapsed (SQLite-only syntax, statements cut short). Comments are dropped
+/// either way: they may carry anything (request ids, secrets). Never throws for bad SQL.
 std::string normalize_any(std::string_view sql);
+
+/// The text without its `--` and `/* */` comments (each leaves a space); strings, quoted
+/// identifiers and dollar quotes are kept as they are.
+std::string without_comments(std::string_view sql);
 
 /// The parse tree as JSON (libpg_query's format: {"version":..,"stmts":[{"stmt":{..}}]}).
 /// Throws SqlError (42601) on a syntax error.

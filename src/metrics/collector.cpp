@@ -100,7 +100,11 @@ http::Response MetricsCollector::Impl::handle(const http::Request& request) {
   if (auto it = pages.find(request.path); it != pages.end()) {
     Page page = it->second;
     lock.unlock();
-    return {.content_type = page.content_type, .body = page.render()};
+    try {
+      return {.content_type = page.content_type, .body = page.render()};
+    } catch (const std::exception& e) {
+      return {.status = 503, .body = fmt::format("{}\n", e.what())};
+    }
   }
   if (request.path == "/")
     return {.content_type = "text/html; charset=utf-8", .body = std::string(index_page)};

@@ -2,7 +2,9 @@
 //   # HELP name text
 //   # TYPE name counter
 //   name{constant="x",label="y"} 42
-// OpenMetrics names a counter family without its `_total` suffix and ends with `# EOF`.
+// OpenMetrics names a counter family without its `_total` suffix (its samples always carry it,
+// so a counter registered without `_total` gains it there), writes integral `le` bounds as
+// canonical floats ("1.0") and ends with `# EOF`.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -34,11 +36,14 @@ class Exposition {
     std::lock_guard lock(family.mutex_);
     if (family.order_.empty()) return;
     header(family);
+    const std::string_view counter_suffix =
+        format_ == ExpositionFormat::openmetrics && !family.name().ends_with("_total") ? "_total"
+                                                                                       : "";
     for (const detail::Series* series : family.order_) {
       const std::string_view labels = series->label_text;
       switch (family.type()) {
         case MetricType::counter:
-          sample(family.name(), "", constant, labels, series->counter.value());
+          sample(family.name(), counter_suffix, constant, labels, series->counter.value());
           break;
         case MetricType::gauge:
           sample(family.name(), "", constant, labels, series->gauge.value());
@@ -107,6 +112,10 @@ class Exposition {
       le.assign("le=\"");
       if (i < bounds.size()) {
         append_number(le, bounds[i]);
+        if (format_ == ExpositionFormat::openmetrics && bounds[i] == std::trunc(bounds[i]) &&
+            le.find_first_of(".e", 4) == std::string::npos) {
+          le += ".0";
+        }
       } else {
         le += "+Inf";
       }

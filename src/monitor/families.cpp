@@ -74,6 +74,12 @@ HostFamilies::HostFamilies(metrics::Registry& r)
                           "SQLite: database file size (page_count * page_size)", host_labels)),
       sqlite_free(r.gauge("nexdb_sqlite_free_bytes",
                           "SQLite: unused pages (freelist_count * page_size)", host_labels)),
+      sqlite_cache_hits(r.counter("nexdb_sqlite_cache_hits_total",
+                                  "SQLite: page cache hits of the connections the monitor sampled",
+                                  host_labels)),
+      sqlite_cache_misses(r.counter(
+          "nexdb_sqlite_cache_misses_total",
+          "SQLite: page cache misses of the connections the monitor sampled", host_labels)),
       sample_errors(r.counter("nexdb_monitor_sample_errors_total",
                               "Samples of a host that failed (host down, query error)",
                               host_labels)) {}

@@ -32,6 +32,8 @@ struct HostFamilies {
   Family<Gauge>& statement_calls;
   Family<Gauge>& sqlite_size;
   Family<Gauge>& sqlite_free;
+  Family<Counter>& sqlite_cache_hits;
+  Family<Counter>& sqlite_cache_misses;
   Family<Counter>& sample_errors;
 };
 

@@ -2,7 +2,6 @@
 #include <algorithm>
 
 #include "monitor/monitor_state.hpp"
-#include "nexdb/sql_text.hpp"
 
 namespace nexdb::detail {
 
@@ -114,15 +113,18 @@ void MonitorState::apply_postgres(HostTracker& host, PgSample s, Pass& pass) {
 }
 
 // pg_stat_statements' slowest statements: this sample's set replaces the last one's.
-void MonitorState::apply_statements(HostTracker& host, const PgSample& s) {
+void MonitorState::apply_statements(HostTracker& host, PgSample& s) {
   if (!s.statements) {
     // Not available here (or not asked): ask again in a while, not every sample.
     if (watching("slow_statements") && host.skip_statements == 0) host.skip_statements = 30;
     return;
   }
   std::set<std::pair<std::string, std::string>> now;
-  for (const ServerStatement& st : *s.statements) {
-    const std::string query = sql::normalize_any(st.query).substr(0, 300);
+  for (ServerStatement& st : *s.statements) {
+    // PostgreSQL 15 keeps utility statements verbatim (CREATE ROLE ... PASSWORD '...'): only the
+    // normalised text goes anywhere, labels and snapshots alike.
+    st.query = query_label(st.query);
+    const std::string& query = st.query;
     now.emplace(st.queryid, query);
     host_metrics_.statement_mean.with({host.cluster, host.label, st.queryid, query})
         .set(st.mean_ms / 1000);
@@ -143,7 +145,22 @@ void MonitorState::apply_sqlite(Target& target, HostTracker& host, const SqliteS
       .set(static_cast<double>(s.page_count * s.page_size));
   host_metrics_.sqlite_free.with({host.cluster, host.label})
       .set(static_cast<double>(s.freelist_count * s.page_size));
+  double ratio = -1;
+  // The application's page cache, seen through its pool (a connection of the monitor's own,
+  // as `nexdb serve` has, never reads anything but our PRAGMAs).
+  if (s.cache_hits && target.db && watching("cache_hit_ratio")) {
+    const auto hits = static_cast<double>(*s.cache_hits);
+    const auto misses = static_cast<double>(s.cache_misses);
+    host_metrics_.sqlite_cache_hits.with({host.cluster, host.label}).inc(hits);
+    host_metrics_.sqlite_cache_misses.with({host.cluster, host.label}).inc(misses);
+    if (hits + misses > 0) {
+      ratio = hits / (hits + misses);
+      host_metrics_.cache_hit_ratio.with({host.cluster, host.label}).set(ratio);
+    }
+    // No alert: a miss is a read from the OS page cache, and every new connection starts cold.
+  }
   std::lock_guard lock(data_mutex_);
+  if (ratio >= 0) host.snapshot.cache_hit_ratio = ratio;
   host.snapshot.cluster = host.cluster;
   host.snapshot.host = host.label;
   host.snapshot.role = "sqlite";

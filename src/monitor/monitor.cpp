@@ -45,7 +45,7 @@ std::unique_ptr<HostTracker> tracker(const std::string& cluster, ConnectOptions 
 }  // namespace
 
 DBMonitor::DBMonitor(MonitorSettings settings)
-    : state_(std::make_unique<detail::MonitorState>(std::move(settings))) {}
+    : state_(std::make_shared<detail::MonitorState>(std::move(settings))) {}
 
 DBMonitor::DBMonitor(Database db, MonitorSettings settings) : DBMonitor(std::move(settings)) {
   watch(std::move(db));
@@ -119,6 +119,27 @@ const std::vector<AlertRule>& DBMonitor::rules() const noexcept { return state_-
 const MonitorSettings& DBMonitor::settings() const noexcept { return state_->settings(); }
 HealthReport DBMonitor::health() const { return state_->health(); }
 metrics::Registry& DBMonitor::registry() noexcept { return state_->registry(); }
+
+// The pages hold the state weakly: a collector that outlives the monitor answers 503.
+void DBMonitor::serve_on(MetricsCollector& collector) const {
+  const std::weak_ptr<detail::MonitorState> weak = state_;
+  collector.set_health_check([weak] {
+    const auto state = weak.lock();
+    return state ? state->health()
+                 : HealthReport{.healthy = false, .body = R"({"status":"monitor stopped"})"};
+  });
+  const auto page = [weak](auto render) {
+    return [weak, render] {
+      const auto state = weak.lock();
+      if (!state) throw Error("the monitor has stopped");
+      return render(state->snapshot());
+    };
+  };
+  collector.add_page("/monitor", "text/plain; charset=utf-8",
+                     page([](const MonitorSnapshot& s) { return to_text(s); }));
+  collector.add_page("/monitor.json", "application/json",
+                     page([](const MonitorSnapshot& s) { return to_json(s) + "\n"; }));
+}
 
 MonitorSettings DBMonitor::settings_from(const Config& config) {
   const MonitorConfig& m = config.monitor;

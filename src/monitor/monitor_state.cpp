@@ -125,17 +125,33 @@ void MonitorState::sample_host(Target& target, HostTracker& host, Pass& pass) {
   try {
     InternalScope internal;  // the monitor's statements are not the application's
     if (target.db) {
+      ConnectionPool& pool = target.db->pool();
+      if (saturated(pool.stats(), pool.settings().max_size)) return busy(host);
       const auto wait = std::min(settings_.interval, std::chrono::milliseconds(2000));
-      Lease lease = target.db->pool().acquire(wait);
+      Lease lease = pool.acquire(wait);
       sample_on(target, host, *lease, pass);
     } else {
       if (host.own == nullptr || host.own->is_broken()) host.own = connect(host.options);
       sample_on(target, host, *host.own, pass);
     }
+  } catch (const PoolExhausted&) {
+    busy(host);  // the application took the last connection between our look and our acquire
   } catch (const std::exception& e) {
     host.own.reset();
     mark_down(host, e.what());
   }
+}
+
+// The application's pool has no connection to spare: the monitor neither queues for one (it
+// would delay the application's callers and count as their waiter) nor calls the host down.
+// This pass keeps the host's last sample; its pool metrics are read at every scrape anyway.
+bool MonitorState::saturated(const PoolStats& stats, std::size_t max_size) {
+  return stats.waiting > 0 || (stats.idle == 0 && stats.total >= max_size);
+}
+
+void MonitorState::busy(HostTracker& host) {
+  spdlog::debug("nexdb monitor: {} {}: every pooled connection is busy; sample skipped",
+                host.cluster, host.label);
 }
 
 void MonitorState::sample_on(Target& target, HostTracker& host, Connection& connection,

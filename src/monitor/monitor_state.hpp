@@ -87,9 +87,11 @@ class MonitorState {
   void apply_postgres(HostTracker& host, monitor_detail::PgSample sample, Pass& pass);
   void apply_sqlite(Target& target, HostTracker& host, const monitor_detail::SqliteSample& sample,
                     Pass& pass);
-  void apply_statements(HostTracker& host, const monitor_detail::PgSample& sample);
+  void apply_statements(HostTracker& host, monitor_detail::PgSample& sample);
   void apply_replication(Target& target, Pass& pass);
   void mark_down(HostTracker& host, const std::string& error);
+  static bool saturated(const PoolStats& stats, std::size_t max_size);
+  static void busy(HostTracker& host);
   void relabel(HostTracker& host, const std::string& label);
   void collect_queries(Pass& pass);
   void evaluate(Pass& pass);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "driver/sqlite/sqlite_connection.hpp"
 #include "nexdb/error.hpp"
 #include "nexdb/replica.hpp"
 
@@ -108,9 +109,14 @@ PgSample sample_postgres(Connection& connection, const PgSampleOptions& options)
 
 SqliteSample sample_sqlite(Connection& connection) {
   SqliteSample out;
+  if (const auto cache = detail::sqlite_take_cache_counts(connection)) {
+    out.cache_hits = cache->hits;
+    out.cache_misses = cache->misses;
+  }
   out.page_size = connection.execute("PRAGMA page_size").scalar<std::int64_t>();
   out.page_count = connection.execute("PRAGMA page_count").scalar<std::int64_t>();
   out.freelist_count = connection.execute("PRAGMA freelist_count").scalar<std::int64_t>();
+  (void)detail::sqlite_take_cache_counts(connection);  // our PRAGMAs' reads are not the app's
   return out;
 }
 

@@ -60,6 +60,9 @@ struct SqliteSample {
   std::int64_t page_size = 0;
   std::int64_t page_count = 0;
   std::int64_t freelist_count = 0;
+  /// The sampled connection's page cache since its previous sample (not the monitor's reads).
+  std::optional<std::uint64_t> cache_hits{};
+  std::uint64_t cache_misses = 0;
 };
 SqliteSample sample_sqlite(Connection& connection);
 

@@ -1,10 +1,7 @@
-// MonitorSnapshot as text (for terminals and the dashboard) and as JSON.
+// MonitorSnapshot as text (for terminals and the dashboard).
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
-#include "monitor/notifier.hpp"
 #include "monitor/rules.hpp"
 #include "nexdb/monitor.hpp"
 
@@ -120,60 +117,6 @@ std::string to_text(const MonitorSnapshot& s) {
   statements_section(out, s);
   alerts_section(out, s);
   return out;
-}
-
-std::string to_json(const MonitorSnapshot& s) {
-  using Json = nlohmann::ordered_json;
-  Json hosts = Json::array();
-  for (const HostSnapshot& h : s.hosts) {
-    Json host = {{"cluster", h.cluster},
-                 {"host", h.host},
-                 {"role", h.role},
-                 {"up", h.up},
-                 {"server_connections", h.server_connections},
-                 {"max_connections", h.max_connections},
-                 {"transactions_per_second", h.transactions_per_second},
-                 {"deadlocks", h.deadlocks},
-                 {"lag_bytes", h.lag_bytes},
-                 {"lag_seconds", h.lag_seconds},
-                 {"lock_wait_seconds", h.lock_wait_seconds},
-                 {"idle_in_transaction_seconds", h.idle_in_transaction_seconds}};
-    host["cache_hit_ratio"] = h.cache_hit_ratio < 0 ? Json(nullptr) : Json(h.cache_hit_ratio);
-    if (!h.error.empty()) host["error"] = h.error;
-    if (h.pool) {
-      host["pool"] = {{"total", h.pool->total},       {"idle", h.pool->idle},
-                      {"active", h.pool->active},     {"waiting", h.pool->waiting},
-                      {"acquired", h.pool->acquired}, {"timeouts", h.pool->timeouts}};
-    }
-    hosts.push_back(std::move(host));
-  }
-  Json statements = Json::array();
-  for (const StatementSnapshot& st : s.statements) {
-    statements.push_back({{"cluster", st.cluster},
-                          {"host", st.host},
-                          {"id", st.id},
-                          {"query", st.query},
-                          {"calls", st.calls},
-                          {"mean_ms", st.mean_ms},
-                          {"total_ms", st.total_ms},
-                          {"source", st.from_server ? "pg_stat_statements" : "process"}});
-  }
-  Json alerts = Json::array();
-  for (const Alert& a : s.alerts) {
-    alerts.push_back({{"name", a.name},
-                      {"state", to_string(a.state)},
-                      {"severity", to_string(a.severity)},
-                      {"labels", a.labels},
-                      {"value", a.value},
-                      {"threshold", a.threshold},
-                      {"summary", a.summary},
-                      {"since", monitor_detail::rfc3339(a.active_at)}});
-  }
-  const Json out = {{"taken_at", monitor_detail::rfc3339(s.taken_at)},
-                    {"hosts", hosts},
-                    {"statements", statements},
-                    {"alerts", alerts}};
-  return out.dump(2);
 }
 
 }  // namespace nexdb

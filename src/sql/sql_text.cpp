@@ -52,39 +52,115 @@ std::string normalize(std::string_view sql) {
   return guard.result.normalized_query;
 }
 
-std::string normalize_any(std::string_view sql) {
-  try {
-    return normalize(sql);
-  } catch (const Error&) {
+namespace {
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// The end of the literal, identifier, dollar-quoted string or comment that starts at `i`, or
+// npos when none starts there. Unterminated ones run to the end of the text.
+std::size_t token_end(std::string_view sql, std::size_t i) {
+  const char c = sql[i];
+  if (c == '\'' || c == '"') {  // '' and "" escape themselves; E'..' also takes backslashes
+    const bool backslashes = c == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
+                             (i == 1 || !ident_char(sql[i - 2]));
+    for (std::size_t j = i + 1; j < sql.size(); ++j) {
+      if (backslashes && sql[j] == '\\') {
+        ++j;
+      } else if (sql[j] == c) {
+        if (j + 1 < sql.size() && sql[j + 1] == c) {
+          ++j;
+        } else {
+          return j + 1;
+        }
+      }
+    }
+    return sql.size();
   }
+  if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {  // to the end of the line, inclusive
+    const std::size_t newline = sql.find('\n', i);
+    return newline == std::string_view::npos ? sql.size() : newline + 1;
+  }
+  if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {  // PostgreSQL's nest
+    int depth = 0;
+    for (std::size_t j = i; j + 1 < sql.size(); ++j) {
+      if (sql[j] == '/' && sql[j + 1] == '*') {
+        ++depth;
+        ++j;
+      } else if (sql[j] == '*' && sql[j + 1] == '/') {
+        ++j;
+        if (--depth == 0) return j + 1;
+      }
+    }
+    return sql.size();
+  }
+  if (c == '$' && (i == 0 || !ident_char(sql[i - 1]))) {  // $tag$ ... $tag$, not $1 or $name
+    std::size_t j = i + 1;
+    if (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j])))
+      return std::string_view::npos;
+    while (j < sql.size() && ident_char(sql[j])) ++j;
+    if (j >= sql.size() || sql[j] != '$') return std::string_view::npos;
+    const std::string_view tag = sql.substr(i, j - i + 1);
+    const auto close = sql.find(tag, j + 1);
+    return close == std::string_view::npos ? sql.size() : close + tag.size();
+  }
+  return std::string_view::npos;
+}
+
+bool is_comment(std::string_view token) {
+  return token.starts_with("--") || token.starts_with("/*");
+}
+
+// Comments dropped (a space stays); with `replace_literals`, string and dollar-quoted literals
+// and numbers become '?' and whitespace runs one space.
+std::string scrub(std::string_view sql, bool replace_literals) {
   std::string out;
   out.reserve(sql.size());
+  const auto space = [&] {
+    if (!out.empty() && !std::isspace(static_cast<unsigned char>(out.back()))) out += ' ';
+  };
   for (std::size_t i = 0; i < sql.size();) {
     const char c = sql[i];
-    if (c == '\'') {  // string literal, '' escapes a quote
-      ++i;
-      while (i < sql.size()) {
-        if (sql[i] == '\'' && (i + 1 >= sql.size() || sql[i + 1] != '\'')) break;
-        i += sql[i] == '\'' ? 2 : 1;
+    if (const std::size_t end = token_end(sql, i); end != std::string_view::npos) {
+      const std::string_view token = sql.substr(i, end - i);
+      if (is_comment(token)) {
+        space();
+      } else if (replace_literals && c != '"') {
+        if (!out.empty() && (out.back() == 'E' || out.back() == 'e') &&
+            (out.size() == 1 || !ident_char(out[out.size() - 2]))) {
+          out.pop_back();
+        }
+        out += '?';
+      } else {
+        out += token;
       }
-      ++i;
-      out += '?';
-    } else if (std::isdigit(static_cast<unsigned char>(c)) &&
-               (out.empty() || !(std::isalnum(static_cast<unsigned char>(out.back())) ||
-                                 out.back() == '_'))) {
+      i = end;
+    } else if (replace_literals && std::isdigit(static_cast<unsigned char>(c)) &&
+               (out.empty() || !(ident_char(out.back()) || out.back() == '$'))) {
       while (i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '.'))
         ++i;
       out += '?';
-    } else if (std::isspace(static_cast<unsigned char>(c))) {
+    } else if (replace_literals && std::isspace(static_cast<unsigned char>(c))) {
       while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
-      if (!out.empty()) out += ' ';
+      space();
     } else {
       out += c;
       ++i;
     }
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
   return out;
+}
+
+}  // namespace
+
+std::string without_comments(std::string_view sql) { return scrub(sql, false); }
+
+std::string normalize_any(std::string_view sql) {
+  try {
+    return without_comments(normalize(sql));
+  } catch (const Error&) {
+  }
+  return scrub(sql, true);
 }
 
 std::string parse_tree_json(std::string_view sql) {

@@ -3,10 +3,13 @@
 // configuration errors.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
+#include "nexdb/monitor.hpp"
 #include "support/test_env.hpp"
 
 namespace nexdb::test {
@@ -47,6 +50,58 @@ TEST(CliMonitor, OneSnapshotOfTheEmbeddedDefault) {
   const Json snapshot = Json::parse(json.output);
   EXPECT_EQ(snapshot["hosts"][0]["role"], "sqlite");
   EXPECT_EQ(snapshot["hosts"][0]["up"], true);
+}
+
+std::size_t count(const std::string& text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+// On a terminal (a pseudo-terminal from script(1)) the view redraws every interval until
+// SIGINT, then exits 0.
+TEST(CliMonitor, OnATerminalTheViewRefreshesUntilInterrupted) {
+  TempDir dir;
+  ASSERT_EQ(run_cli("demo --users 5 --orders 10", dir.path()).exit_code, 0);
+  const auto result =
+      run_cli_command("script -qfec \"timeout --preserve-status -s INT 4 '" NEXDB_CLI_PATH
+                      "' monitor --interval-ms 300\" /dev/null",
+                      dir.path());
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_GE(count(result.output, "\033[H\033[2J"), 3u) << result.output;
+  EXPECT_GE(count(result.output, "nexdb-data/nexdb.db"), 3u) << result.output;
+  EXPECT_NE(result.output.find("every 300 ms, Ctrl-C to stop"), std::string::npos);
+}
+
+// --url shows the monitor an application serves: its pools and its own statements, which a
+// monitor in the nexdb process could never see.
+TEST(CliMonitor, UrlShowsTheApplicationsPoolsAndStatements) {
+  TempDir dir;
+  metrics::Registry registry;
+  Database db = Database::open("sqlite:" + dir.path() + "/app.db");
+  DBMonitor monitor(
+      db,
+      {.sinks = {callback_sink([](const Alert&) {})}, .registry = &registry, .background = false});
+  MetricsCollector collector({.listen = "127.0.0.1:0", .registry = &registry});
+  monitor.serve_on(collector);
+  db.execute("CREATE TABLE app_orders (id INTEGER PRIMARY KEY, total REAL)");
+  for (int i = 0; i < 7; ++i) db.execute("INSERT INTO app_orders (total) VALUES (?)", i * 1.5);
+  monitor.sample();
+  const auto text = run_cli("monitor --once --url " + collector.url(), dir.path());
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find(collector.url()), std::string::npos) << text.output;
+  const auto pools = text.output.find("\npools\n");
+  ASSERT_NE(pools, std::string::npos) << text.output;
+  EXPECT_NE(text.output.find(dir.path() + "/app.db", pools), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("INSERT INTO app_orders (total) VALUES (?)"), std::string::npos)
+      << text.output;
+  const auto json = run_cli("--format json monitor --once --url " + collector.url(), dir.path());
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const Json snapshot = Json::parse(json.output);
+  EXPECT_EQ(snapshot["hosts"][0]["pool"]["acquired"], db.pool().stats().acquired);
+  const auto unreachable =
+      run_cli(fmt::format("monitor --once --url http://127.0.0.1:{}", closed_port()), dir.path());
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
 }
 
 TEST(CliMonitor, ADownHostExitsWithOne) {

@@ -60,6 +60,23 @@ TEST(Registry, OpenMetricsNamesCountersWithoutTotalAndEnds) {
   EXPECT_TRUE(text.ends_with("# EOF\n"));
 }
 
+// OpenMetrics: a counter's samples always end in _total, and `le` bounds are canonical floats.
+TEST(Registry, OpenMetricsCounterSamplesAndCanonicalBounds) {
+  Registry r;
+  r.counter("retries", "Retries").with({}).inc(2);
+  r.histogram("wait_seconds", "Wait", {}, {0.5, 1, 10, 1e21}).with({}).observe(0.7);
+  const std::string open = r.expose(ExpositionFormat::openmetrics);
+  EXPECT_THAT(open, HasSubstr("# TYPE retries counter\nretries_total 2\n"));
+  EXPECT_THAT(open, HasSubstr("wait_seconds_bucket{le=\"0.5\"} 0\n"
+                              "wait_seconds_bucket{le=\"1.0\"} 1\n"
+                              "wait_seconds_bucket{le=\"10.0\"} 1\n"
+                              "wait_seconds_bucket{le=\"1e+21\"} 1\n"
+                              "wait_seconds_bucket{le=\"+Inf\"} 1\n"));
+  const std::string text = r.expose();
+  EXPECT_THAT(text, HasSubstr("# TYPE retries counter\nretries 2\n"));
+  EXPECT_THAT(text, HasSubstr("wait_seconds_bucket{le=\"1\"} 1\n"));
+}
+
 TEST(Registry, SpecialValues) {
   Registry r;
   auto& g = r.gauge("v", "V", {"k"});

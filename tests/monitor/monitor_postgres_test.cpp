@@ -6,6 +6,7 @@
 
 #include <future>
 #include <latch>
+#include <sstream>
 
 #include "monitor/monitor_support.hpp"
 #include "nexdb/error.hpp"
@@ -16,8 +17,10 @@
 namespace nexdb {
 namespace {
 
+using test::LogCapture;
 using test::sample_value;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class PostgresMonitor : public ::testing::Test {
  protected:
@@ -224,6 +227,73 @@ TEST_F(PostgresMonitor, AHostThatIsDownIsReportedNotFatal) {
   const HealthReport health = monitor.health();
   EXPECT_FALSE(health.healthy);
   EXPECT_THAT(health.body, HasSubstr("\"up\":false"));
+}
+
+// A password reaches the monitor every way it can: in URIs of watched hosts (reachable and not)
+// and of alert sinks, in a CREATE/ALTER ROLE that pg_stat_statements keeps verbatim (PostgreSQL
+// 15 does not normalise utility statements), in a literal and a comment of a statement running
+// on the server, and in a literal of the application's own statement. It appears in no metric,
+// alert, snapshot, health report or log line, while the statements themselves do show.
+TEST_F(PostgresMonitor, PasswordsNeverReachMetricsAlertsSnapshotsOrLogs) {
+  const std::string secret = "Pw" + schema_.name() + "Zq";
+  const std::string role = schema_.name() + "_role";
+  LogCapture logs;
+  const int closed = test::closed_port();
+  auto s = settings({{"query_duration", 200}});
+  s.slow_statements = 100000;  // every statement of pg_stat_statements, whatever its speed
+  s.sinks.push_back(
+      alertmanager_sink({.url = fmt::format("http://am:{}@127.0.0.1:{}", secret, closed)}));
+  s.sinks.push_back(webhook_sink(
+      {.url = fmt::format("http://hook:{}@127.0.0.1:{}/hook", secret, closed), .attempts = 1}));
+  DBMonitor monitor(*db_, s);
+  monitor.watch(ClusterConfig{.name = "withpw",
+                              .primary = fmt::format("postgresql://nexdb:{}@127.0.0.1:{}/nexdb",
+                                                     secret, test::pg_base_port())});
+  monitor.watch(ClusterConfig{
+      .name = "gone",
+      .primary = fmt::format("postgresql://nexdb:{}@127.0.0.1:{}/nexdb", secret, closed)});
+  db_->execute(fmt::format("CREATE ROLE {} PASSWORD '{}'", role, secret));
+  struct DropRole {
+    Database& db;
+    std::string role;
+    ~DropRole() { db.execute("DROP ROLE IF EXISTS " + role); }
+  } drop{*db_, role};
+  db_->execute(fmt::format("ALTER ROLE {} PASSWORD '{}'", role, secret));
+  db_->execute(fmt::format("SELECT length('{}') AS n", secret));
+  auto running = std::async(std::launch::async, [&] {
+    db_->execute(
+        fmt::format("SELECT pg_sleep(1.5) /* password={} */, '{}' AS leaked", secret, secret));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  monitor.sample();
+  running.get();
+  monitor.sample();
+  ASSERT_TRUE(monitor.wait_for_notifications());
+
+  const std::string text = registry_.expose();
+  const MonitorSnapshot snapshot = monitor.snapshot();
+  std::string alerts;
+  for (const Alert& a : sink_->alerts()) {
+    alerts += a.summary + "\n" + a.description + "\n";
+    for (const auto& [name, value] : a.labels) alerts += name + "=" + value + "\n";
+  }
+  // The paths were taken: the role statements, the running query and the down host all show.
+  EXPECT_THAT(text, HasSubstr(fmt::format("ALTER ROLE {} PASSWORD $1", role)));
+  EXPECT_THAT(alerts, HasSubstr("SELECT pg_sleep($1)"));
+  EXPECT_THAT(text, HasSubstr(fmt::format("nexdb_up{{cluster=\"gone\",host=\"postgresql://"
+                                          "nexdb:***@127.0.0.1:{}/nexdb\"}} 0",
+                                          closed)));
+  EXPECT_THAT(logs.text(), HasSubstr("alert sink webhook failed"));
+  for (const auto& [what, output] : std::vector<std::pair<std::string, std::string>>{
+           {"metrics", text},
+           {"OpenMetrics", registry_.expose(metrics::ExpositionFormat::openmetrics)},
+           {"alerts", alerts},
+           {"text snapshot", to_text(snapshot)},
+           {"JSON snapshot", to_json(snapshot)},
+           {"health", monitor.health().body},
+           {"log", logs.text()}}) {
+    EXPECT_THAT(output, Not(HasSubstr(secret))) << what << ":\n" << output;
+  }
 }
 
 }  // namespace

@@ -103,6 +103,33 @@ TEST_F(SqliteMonitor, TheMonitorsOwnStatementsAreNotCounted) {
   EXPECT_GT(sample_value(text, series("nexdb_sqlite_size_bytes")).value_or(0), 0);
 }
 
+// SQLite keeps a page cache per connection and tells about it through sqlite3_db_status; with a
+// pool of one, the connection the monitor samples is the one the workload used.
+TEST_F(SqliteMonitor, ThePageCacheOfTheSampledConnection) {
+  Database db = Database::open(DatabaseSettings{
+      .connection = {.uri = "sqlite:" + dir_.path() + "/cache.db"}, .pool = {.max_size = 1}});
+  db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+  for (int i = 0; i < 200; ++i) db.execute("INSERT INTO t (v) VALUES (?)", std::string(200, 'x'));
+  const std::string host = db.connection()->description();
+  const auto at = [&](const std::string& text, std::string_view name) {
+    return sample_value(text, fmt::format("{}{{cluster=\"default\",host=\"{}\"}}", name, host));
+  };
+  DBMonitor monitor(db, settings());
+  monitor.sample();
+  const double hits_before = at(registry_.expose(), "nexdb_sqlite_cache_hits_total").value();
+  for (int i = 0; i < 50; ++i) db.execute("SELECT count(*), max(length(v)) FROM t");
+  monitor.sample();
+  const std::string text = registry_.expose();
+  const double hits = at(text, "nexdb_sqlite_cache_hits_total").value() - hits_before;
+  EXPECT_GE(hits, 50) << text;  // every scan reads the table's pages from the cache
+  const double ratio = at(text, "nexdb_cache_hit_ratio").value_or(-1);
+  EXPECT_GT(ratio, 0.9);
+  EXPECT_LE(ratio, 1.0);
+  EXPECT_DOUBLE_EQ(monitor.snapshot().hosts.at(0).cache_hit_ratio, ratio);
+  monitor.sample();  // only our own PRAGMAs since: nothing new is counted
+  EXPECT_EQ(at(registry_.expose(), "nexdb_sqlite_cache_hits_total"), hits + hits_before);
+}
+
 TEST_F(SqliteMonitor, PoolMetricsAreReadAtEveryScrape) {
   DBMonitor monitor(*db_, settings());
   monitor.sample();
@@ -148,6 +175,57 @@ TEST_F(SqliteMonitor, ASlowStatementFiresAndThenResolves) {
   ASSERT_EQ(std::count_if(alerts.begin(), alerts.end(), is_slow_query), 2);
   EXPECT_EQ(alerts.back().state, AlertState::resolved);
   EXPECT_TRUE(monitor.alerts().empty());
+}
+
+// The log sink (the default when no sink is given) writes the firing and the resolution.
+TEST_F(SqliteMonitor, TheLogSinkWritesFiringAndResolved) {
+  test::LogCapture logs;
+  auto s = settings();  // no sinks: log_sink()
+  s.alert_thresholds = {{"query_duration", 5}};
+  DBMonitor monitor(*db_, s);
+  monitor.sample();
+  monitor.sample();
+  db_->execute(slow_sql);
+  monitor.sample();
+  ASSERT_TRUE(monitor.wait_for_notifications());
+  EXPECT_THAT(logs.text(), HasSubstr("nexdb alert firing [warning]: NexdbQueryDurationHigh ("));
+  EXPECT_THAT(logs.text(), Not(HasSubstr("nexdb alert resolved")));
+  monitor.sample();
+  ASSERT_TRUE(monitor.wait_for_notifications());
+  EXPECT_THAT(logs.text(), HasSubstr("nexdb alert resolved: NexdbQueryDurationHigh ("));
+}
+
+// A caller waiting for the pool's only connection shows in nexdb_pool_waiting and the snapshot
+// while it waits, and its wait in nexdb_pool_acquire_wait_seconds once served. The monitor does
+// not queue for the busy pool itself (no extra waiter, no timeout) nor call the host down.
+TEST_F(SqliteMonitor, PoolWaitersAndTheirWait) {
+  Database db = Database::open(DatabaseSettings{
+      .connection = {.uri = "sqlite:" + dir_.path() + "/one.db"}, .pool = {.max_size = 1}});
+  const std::string host = db.connection()->description();
+  const auto at = [&](const std::string& text, std::string_view name) {
+    return sample_value(text, fmt::format("{}{{cluster=\"default\",host=\"{}\"}}", name, host));
+  };
+  DBMonitor monitor(db, settings());
+  monitor.sample();
+  const double waits_before =
+      at(registry_.expose(), "nexdb_pool_acquire_wait_seconds_count").value();
+  auto lease = db.connection();
+  std::thread waiter([&] { db.execute("SELECT 1"); });
+  ASSERT_TRUE(test::eventually([&] { return db.pool().stats().waiting == 1; }));
+  EXPECT_EQ(at(registry_.expose(), "nexdb_pool_waiting"), 1);
+  monitor.sample();
+  EXPECT_EQ(db.pool().stats().timeouts, 0u);
+  EXPECT_EQ(at(registry_.expose(), "nexdb_up"), 1);
+  EXPECT_TRUE(monitor.health().healthy);
+  ASSERT_TRUE(monitor.snapshot().hosts.at(0).pool.has_value());
+  EXPECT_EQ(monitor.snapshot().hosts.at(0).pool->waiting, 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  lease.release();
+  waiter.join();
+  const std::string text = registry_.expose();
+  EXPECT_EQ(at(text, "nexdb_pool_waiting"), 0);
+  EXPECT_EQ(at(text, "nexdb_pool_acquire_wait_seconds_count"), waits_before + 2);  // lease, waiter
+  EXPECT_GE(at(text, "nexdb_pool_acquire_wait_seconds_sum").value_or(0), 0.05);
 }
 
 TEST_F(SqliteMonitor, WebhookReceivesAlertmanagerStylePayloads) {
@@ -224,6 +302,37 @@ TEST_F(SqliteMonitor, HealthAndSnapshot) {
   EXPECT_FALSE(snap.statements.empty());
 }
 
+// serve_on: /monitor.json is the snapshot (and reads back into one), /monitor its text, /healthz
+// the monitor's health; a collector that outlives the monitor answers 503.
+TEST_F(SqliteMonitor, ServedOnACollectorAndStoppedCleanly) {
+  MetricsCollector collector({.listen = "127.0.0.1:0", .registry = &registry_});
+  {
+    DBMonitor monitor(*db_, settings());
+    monitor.serve_on(collector);
+    db_->execute("INSERT INTO users (email) VALUES ('served@x')");
+    monitor.sample();
+    const auto json = test::http_get("127.0.0.1", collector.port(), "/monitor.json");
+    ASSERT_EQ(json.status, 200);
+    EXPECT_EQ(json.content_type, "application/json");
+    const MonitorSnapshot served = snapshot_from_json(json.body);
+    const MonitorSnapshot local = monitor.snapshot();
+    EXPECT_EQ(to_text(served), to_text(local));
+    ASSERT_EQ(served.hosts.size(), 1u);
+    ASSERT_TRUE(served.hosts[0].pool.has_value());
+    EXPECT_EQ(served.hosts[0].pool->acquired, local.hosts[0].pool->acquired);
+    EXPECT_EQ(test::http_get("127.0.0.1", collector.port(), "/monitor").body, to_text(local));
+    EXPECT_EQ(test::http_get("127.0.0.1", collector.port(), "/healthz").status, 200);
+    EXPECT_EQ(to_text(fetch_snapshot(collector.url())), to_text(monitor.snapshot()));
+  }
+  EXPECT_EQ(test::http_get("127.0.0.1", collector.port(), "/monitor.json").status, 503);
+  const auto health = test::http_get("127.0.0.1", collector.port(), "/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_THAT(health.body, HasSubstr("monitor stopped"));
+  EXPECT_THROW(snapshot_from_json("{\"hosts\": 3}"), Error);
+  EXPECT_THROW(fetch_snapshot(fmt::format("http://127.0.0.1:{}", test::closed_port())),
+               ConnectionError);
+}
+
 TEST_F(SqliteMonitor, BackgroundSamplingNeedsNoCalls) {
   auto s = settings();
   s.background = true;
@@ -296,12 +405,20 @@ TEST_F(SqliteMonitor, PromtoolAcceptsTheMetricsAndTheRules) {
   db_->execute("INSERT INTO users (email) VALUES (?)", "quote\"back\\slash@x");
   EXPECT_THROW(db_->execute("INSERT INTO users (email) VALUES (?)", "quote\"back\\slash@x"),
                UniqueViolation);
+  // Label values must be UTF-8: a long text is clipped on a character boundary, and bytes that
+  // are not UTF-8 (SQLite does not check) are replaced.
+  std::string accents;
+  for (int i = 0; i < 200; ++i) accents += "\xc3\xa9";  // é
+  db_->execute(fmt::format("SELECT 1 AS \"{}\"", accents));
+  db_->execute("SELECT 2 AS \"bad\xff\xfe\"");
   monitor.sample();
   const std::string text =
       registry_.expose(metrics::ExpositionFormat::prometheus, {{"environment", "test"}});
   const auto metrics =
       test::run_with_input("promtool check metrics", text, dir_.path() + "/metrics.txt");
   EXPECT_EQ(metrics.exit_code, 0) << metrics.output << "\n" << text;
+  EXPECT_THAT(text, HasSubstr("\xc3\xa9\xc3\xa9...\""));
+  EXPECT_THAT(text, HasSubstr("AS \\\"bad??\\\""));
   const std::string rules = prometheus_rules(monitor.rules(), std::chrono::seconds(10));
   std::ofstream(dir_.path() + "/rules.yml") << rules;
   const auto checked = test::run_with_input("promtool check rules " + dir_.path() + "/rules.yml",

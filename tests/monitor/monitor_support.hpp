@@ -1,7 +1,9 @@
-// Helpers for the monitor tests: reading a value out of an exposition, running promtool, and
-// an alert sink that records what it was told.
+// Helpers for the monitor tests: reading a value out of an exposition, running promtool, an
+// alert sink that records what it was told, and a capture of the log.
 #pragma once
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -74,6 +77,23 @@ class RecordingSink : public AlertSink {
  private:
   mutable std::mutex mutex_;
   std::vector<Alert> alerts_;
+};
+
+// Captures what spdlog's default logger writes while it lives.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+  }
+  ~LogCapture() { std::erase(spdlog::default_logger()->sinks(), sink_); }
+  std::string text() {
+    sink_->flush();
+    return stream_.str();
+  }
+
+ private:
+  std::ostringstream stream_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
 };
 
 }  // namespace nexdb::test

@@ -105,6 +105,18 @@ TEST_F(PrometheusScrape, PrometheusStoresOurSeriesWithTheirLabels) {
             fmt::format("127.0.0.1:{}/nexdb", test::pg_base_port()));
   const Json lag = api("/api/v1/query?query=nexdb_replication_lag_bytes");
   EXPECT_EQ(lag["data"]["result"].size(), 2u) << lag.dump();
+  // Prometheus asks for OpenMetrics first, and parsed what we answered: it files a counter's
+  // metadata under the family name without `_total` (the 0.0.4 text format keeps the suffix).
+  const Json metadata = api("/api/v1/metadata?metric=nexdb_server_transactions");
+  ASSERT_TRUE(metadata["data"].contains("nexdb_server_transactions")) << metadata.dump();
+  EXPECT_EQ(metadata["data"]["nexdb_server_transactions"][0]["type"], "counter");
+  const Json commits =
+      api("/api/v1/query?query=nexdb_server_transactions_total%7Boutcome%3D%22commit%22%7D");
+  EXPECT_EQ(commits["data"]["result"].size(), 3u) << commits.dump();
+  const Json targets = api("/api/v1/targets");
+  ASSERT_EQ(targets["data"]["activeTargets"].size(), 1u) << targets.dump();
+  EXPECT_EQ(targets["data"]["activeTargets"][0]["health"], "up") << targets.dump();
+  EXPECT_EQ(targets["data"]["activeTargets"][0]["lastError"], "") << targets.dump();
   // The rules file loaded and evaluates.
   Json rules;
   EXPECT_TRUE(test::eventually([&] {

@@ -36,6 +36,24 @@ TEST(SqlText, NormalizeReplacesConstantsWithParameters) {
   EXPECT_EQ(normalize_any("SELECT  col1 FROM t2 WHERE x=3"), "SELECT  col1 FROM t2 WHERE x=$1");
 }
 
+// What monitoring puts in labels: the shape, never a literal or a comment's content, even for
+// text PostgreSQL's parser rejects (SQLite syntax, a query cut short by track_activity_query_size).
+TEST(SqlText, NormalizeAnyKeepsNoLiteralOrComment) {
+  EXPECT_EQ(normalize_any("ALTER ROLE bob PASSWORD 'hunter2'"), "ALTER ROLE bob PASSWORD $1");
+  EXPECT_EQ(normalize_any("SELECT /* pw hunter2 */ 1 -- hunter2\n FROM t"), "SELECT  $1  FROM t");
+  EXPECT_EQ(normalize_any("SELECT 1 /* a /* nested */ hunter2 */"), "SELECT $1");
+  EXPECT_EQ(normalize_any("INSERT OR REPLACE INTO t VALUES (E'it\\'s hunter2', 1) -- x"),
+            "INSERT OR REPLACE INTO t VALUES (?, ?)");
+  EXPECT_EQ(normalize_any("INSERT OR REPLACE INTO t VALUES ($tag$hunter2$tag$, $1, $name)"),
+            "INSERT OR REPLACE INTO t VALUES (?, $1, $name)");
+  EXPECT_EQ(normalize_any("INSERT INTO t VALUES ('hunter2"), "INSERT INTO t VALUES (?");
+  EXPECT_EQ(normalize_any("INSERT INTO t VALUES ($$hunter2"), "INSERT INTO t VALUES (?");
+  EXPECT_EQ(normalize_any("SELECT \"we--ird\" FROM t WHERE x = 'a--b' /* hunter2"),
+            "SELECT \"we--ird\" FROM t WHERE x = ?");  // the parser rejects it: fallback
+  EXPECT_EQ(without_comments("SELECT '--' || $$/*$$ -- c\n FROM t"),
+            "SELECT '--' || $$/*$$  FROM t");
+}
+
 TEST(SqlText, ParseTreeIsJson) {
   const auto tree = parse_tree_json("SELECT id FROM users WHERE id = $1");
   EXPECT_NE(tree.find("\"SelectStmt\""), std::string::npos);

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "commands.hpp"
@@ -18,6 +19,7 @@ struct MonitorCommandOptions {
   std::string listen{};   // serve: overrides [metrics] listen
   long interval_ms = 0;   // overrides [monitor] interval_ms
   bool once = false;      // monitor: one snapshot, then exit
+  std::string url{};      // monitor: show the monitor another process serves
   std::string output{};   // rules: write here instead of stdout
 };
 
@@ -111,7 +113,7 @@ int run_serve(const GlobalOptions& global, const MonitorCommandOptions& options)
   DBMonitor monitor(monitor_settings(config, options, true));
   watch_clusters(monitor, config, options.cluster);
   MetricsCollector collector(metrics);
-  collector.set_health_check([&] { return monitor.health(); });
+  monitor.serve_on(collector);
   collector.add_page("/", "text/html; charset=utf-8", [&] { return dashboard(monitor); });
   fmt::print(
       "nexdb serve: metrics on {}/metrics, health on {}/healthz, dashboard on {}/ (Ctrl-C stops)\n",
@@ -122,36 +124,83 @@ int run_serve(const GlobalOptions& global, const MonitorCommandOptions& options)
   return 0;
 }
 
+// Where the view's snapshots come from: a monitor of this process over the configured clusters,
+// or the one another process serves (--url: its pools and statements too).
+class SnapshotSource {
+ public:
+  SnapshotSource(const GlobalOptions& global, const MonitorCommandOptions& options)
+      : url_(options.url), cluster_(options.cluster) {
+    if (!url_.empty()) {
+      interval_ = std::chrono::milliseconds(options.interval_ms > 0 ? options.interval_ms : 2000);
+      return;
+    }
+    const Config config = load_config(global);
+    monitor_.emplace(monitor_settings(config, options, false));
+    watch_clusters(*monitor_, config, options.cluster);
+    interval_ = monitor_->settings().interval;
+  }
+  std::chrono::milliseconds interval() const { return interval_; }
+  std::string_view url() const { return url_; }
+  /// Rates (transactions/s, cache hits) need two samples: a one-shot view takes them 1 s apart.
+  void prime() {
+    if (!monitor_) return;
+    monitor_->sample();
+    std::this_thread::sleep_for(std::min(interval_, std::chrono::milliseconds(1000)));
+  }
+  MonitorSnapshot next() {
+    if (!monitor_) return only_cluster(fetch_snapshot(url_));
+    monitor_->sample();
+    return monitor_->snapshot();
+  }
+
+ private:
+  MonitorSnapshot only_cluster(MonitorSnapshot s) const {
+    if (cluster_.empty()) return s;
+    std::erase_if(s.hosts, [&](const HostSnapshot& h) { return h.cluster != cluster_; });
+    std::erase_if(s.statements,
+                  [&](const StatementSnapshot& st) { return st.cluster != cluster_; });
+    std::erase_if(s.alerts, [&](const Alert& a) {
+      const auto it = a.labels.find("cluster");
+      return it != a.labels.end() && it->second != cluster_;
+    });
+    return s;
+  }
+
+  std::string url_;
+  std::string cluster_;
+  std::optional<DBMonitor> monitor_;
+  std::chrono::milliseconds interval_{2000};
+};
+
 /// Refreshes on a terminal until Ctrl-C; one snapshot otherwise (exit 1 if a host is down).
 int run_monitor_view(const GlobalOptions& global, const MonitorCommandOptions& options) {
-  const Config config = load_config(global);
   const StopSignals signals;
-  DBMonitor monitor(monitor_settings(config, options, false));
-  watch_clusters(monitor, config, options.cluster);
+  SnapshotSource source(global, options);
   const Terminal term;
   const bool live = !options.once && global.format == Format::text && term.interactive();
-  // Rates (transactions/s, cache hits) need two samples: a one-shot view takes them 1 s apart.
-  if (!live) {
-    monitor.sample();
-    std::this_thread::sleep_for(
-        std::min(monitor.settings().interval, std::chrono::milliseconds(1000)));
-  }
+  if (!live) source.prime();
   while (true) {
-    monitor.sample();
-    const MonitorSnapshot snapshot = monitor.snapshot();
+    std::string body;
+    MonitorSnapshot snapshot;
+    try {
+      snapshot = source.next();
+      body = global.format == Format::json ? to_json(snapshot) + "\n" : to_text(snapshot);
+    } catch (const ConnectionError& e) {
+      if (!live) throw;
+      body = fmt::format("{}\n", e.what());  // the other process may come back: keep trying
+    }
     if (global.format == Format::json) {
-      fmt::print("{}\n", to_json(snapshot));
+      fmt::print("{}", body);
     } else {
       if (live) fmt::print("\033[H\033[2J");
-      fmt::print(
-          "{}  {}\n\n{}", term.bold("nexdb monitor"),
-          live ? fmt::format("every {} ms, Ctrl-C to stop", monitor.settings().interval.count())
-               : "",
-          to_text(snapshot));
+      const std::string from = source.url().empty() ? "" : fmt::format("{}  ", source.url());
+      fmt::print("{}  {}{}\n\n{}", term.bold("nexdb monitor"), from,
+                 live ? fmt::format("every {} ms, Ctrl-C to stop", source.interval().count()) : "",
+                 body);
     }
     std::fflush(stdout);
     if (!live) return all_up(snapshot) ? 0 : 1;
-    if (signals.wait_for(monitor.settings().interval)) return 0;
+    if (signals.wait_for(source.interval())) return 0;
   }
 }
 
@@ -198,6 +247,9 @@ void add_monitor_commands(CLI::App& app, const GlobalOptions& global, CommandReg
       ->check(CLI::PositiveNumber);
   monitor->add_flag("--once", options->once,
                     "Print one snapshot and exit (exit 1 if a host is down)");
+  monitor->add_option("--url", options->url,
+                      "Show the monitor another process serves (DBMonitor::serve_on, nexdb serve), "
+                      "e.g. http://127.0.0.1:9477: its pools and statements too");
   auto* rules = monitor->add_subcommand(
       "rules", "Write the configured alerts as a Prometheus alerting rules file");
   rules->add_option("--output,-o", options->output, "File to write (default: stdout)");

@@ -19,30 +19,48 @@ namespace {
 std::string_view sqlstate_of(int extended_code, std::string_view message) {
   switch (extended_code) {
     case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY: return "23505";
-    case SQLITE_CONSTRAINT_FOREIGNKEY: return "23503";
-    case SQLITE_CONSTRAINT_NOTNULL: return "23502";
-    case SQLITE_CONSTRAINT_CHECK: return "23514";
-    case SQLITE_BUSY_SNAPSHOT: return "40001";  // a read transaction can't become a writer
-    case SQLITE_INTERRUPT: return "57014";      // our statement_timeout
-    default: break;
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return "23505";
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return "23503";
+    case SQLITE_CONSTRAINT_NOTNULL:
+      return "23502";
+    case SQLITE_CONSTRAINT_CHECK:
+      return "23514";
+    case SQLITE_BUSY_SNAPSHOT:
+      return "40001";  // a read transaction can't become a writer
+    case SQLITE_INTERRUPT:
+      return "57014";  // our statement_timeout
+    default:
+      break;
   }
   switch (extended_code & 0xff) {
-    case SQLITE_CONSTRAINT: return "23000";
+    case SQLITE_CONSTRAINT:
+      return "23000";
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return "55P03";  // lock_not_available, after busy_timeout
-    case SQLITE_READONLY: return "25006";
-    case SQLITE_IOERR: return "58030";
+    case SQLITE_LOCKED:
+      return "55P03";  // lock_not_available, after busy_timeout
+    case SQLITE_READONLY:
+      return "25006";
+    case SQLITE_IOERR:
+      return "58030";
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return "XX001";
-    case SQLITE_FULL: return "53100";
-    case SQLITE_TOOBIG: return "54000";
-    case SQLITE_MISMATCH: return "42804";
-    case SQLITE_RANGE: return "08P01";
-    default: break;
+    case SQLITE_NOTADB:
+      return "XX001";
+    case SQLITE_FULL:
+      return "53100";
+    case SQLITE_TOOBIG:
+      return "54000";
+    case SQLITE_MISMATCH:
+      return "42804";
+    case SQLITE_RANGE:
+      return "08P01";
+    default:
+      break;
   }
   if (message.find("syntax error") != std::string_view::npos ||
-      message.find("incomplete input") != std::string_view::npos) return "42601";
+      message.find("incomplete input") != std::string_view::npos)
+    return "42601";
   if (message.find("no such table") != std::string_view::npos) return "42P01";
   if (message.find("no such column") != std::string_view::npos) return "42703";
   if (message.find("already exists") != std::string_view::npos) return "42P07";
@@ -51,8 +69,8 @@ std::string_view sqlstate_of(int extended_code, std::string_view message) {
 
 std::string format_sqlite_timestamp(Timestamp ts) {
   // Same shape as CURRENT_TIMESTAMP ("YYYY-MM-DD HH:MM:SS") so text comparisons order correctly.
-  std::string text = format_timestamp(ts);          // "YYYY-MM-DD HH:MM:SS.ffffff+00"
-  text.resize(text.size() - 3);                     // drop "+00": SQLite times are UTC
+  std::string text = format_timestamp(ts);  // "YYYY-MM-DD HH:MM:SS.ffffff+00"
+  text.resize(text.size() - 3);             // drop "+00": SQLite times are UTC
   if (text.ends_with(".000000")) text.resize(19);
   return text;
 }
@@ -61,7 +79,8 @@ bool contains_ignoring_case(const char* text, std::string_view needle) {
   const std::size_t n = std::strlen(text);
   for (std::size_t i = 0; i + needle.size() <= n; ++i) {
     std::size_t j = 0;
-    while (j < needle.size() && std::toupper(static_cast<unsigned char>(text[i + j])) == needle[j]) ++j;
+    while (j < needle.size() && std::toupper(static_cast<unsigned char>(text[i + j])) == needle[j])
+      ++j;
     if (j == needle.size()) return true;
   }
   return false;
@@ -74,7 +93,8 @@ ColumnType declared_type(sqlite3_stmt* stmt, int column) {
   const char* declared = sqlite3_column_decltype(stmt, column);
   if (declared == nullptr) return ColumnType::unknown;
   if (contains_ignoring_case(declared, "BOOL")) return ColumnType::boolean;
-  if (contains_ignoring_case(declared, "TIMESTAMP") || contains_ignoring_case(declared, "DATETIME")) {
+  if (contains_ignoring_case(declared, "TIMESTAMP") ||
+      contains_ignoring_case(declared, "DATETIME")) {
     return ColumnType::timestamp;
   }
   if (contains_ignoring_case(declared, "INT")) return ColumnType::integer;
@@ -100,7 +120,8 @@ int on_progress(void* self) {
 std::string sqlite_path_of(std::string_view uri) {
   std::string_view rest = uri.substr(uri.find(':') + 1);
   if (rest.starts_with("//")) rest.remove_prefix(2);  // sqlite:///abs/path -> /abs/path
-  if (rest.empty()) throw ConfigError("sqlite URI names no file; use sqlite:path/to/app.db or sqlite::memory:");
+  if (rest.empty())
+    throw ConfigError("sqlite URI names no file; use sqlite:path/to/app.db or sqlite::memory:");
   return std::string(rest);
 }
 
@@ -121,7 +142,8 @@ SqliteConnection::SqliteConnection(const ConnectOptions& options)
     sqlite3_close(db_);
     db_ = nullptr;
     throw ConnectionError(fmt::format("could not open SQLite database '{}': {}. Check that the "
-                                      "directory exists and is writable", description_, reason),
+                                      "directory exists and is writable",
+                                      description_, reason),
                           {.host = description_});
   }
   sqlite3_extended_result_codes(db_, 1);
@@ -182,7 +204,8 @@ Rows SqliteConnection::execute(const Statement& statement) {
   }
   Compiled* cached = cache_.find(statement.sql);
   if (cached == nullptr) {
-    cache_.insert(statement.sql, Compiled{.statement = compile(statement.sql, true), .columns = {},
+    cache_.insert(statement.sql, Compiled{.statement = compile(statement.sql, true),
+                                          .columns = {},
                                           .changes = classify_schema_change(statement.sql)});
     cached = cache_.find(statement.sql);
   }
@@ -207,14 +230,16 @@ Rows SqliteConnection::execute_prepared(std::string_view name, std::span<const V
   auto it = named_.find(std::string(name));
   if (it == named_.end()) {
     throw UsageError(fmt::format("no statement prepared under the name '{}' on this connection; "
-                                 "call prepare() first", name),
+                                 "call prepare() first",
+                                 name),
                      {.host = description_});
   }
   sqlite3_stmt* stmt = it->second.statement.get();
   return run(stmt, params, sqlite3_sql(stmt), it->second.columns);
 }
 
-void SqliteConnection::bind(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql) {
+void SqliteConnection::bind(sqlite3_stmt* stmt, std::span<const Value> params,
+                            std::string_view sql) {
   const int expected = sqlite3_bind_parameter_count(stmt);
   if (expected != static_cast<int>(params.size())) {
     throw UsageError(fmt::format("statement has {} parameters but {} values were bound", expected,
@@ -228,17 +253,22 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, std::span<const Value> params, s
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<T, Null>) rc = sqlite3_bind_null(stmt, slot);
-          else if constexpr (std::is_same_v<T, bool>) rc = sqlite3_bind_int(stmt, slot, x ? 1 : 0);
-          else if constexpr (std::is_same_v<T, std::int64_t>) rc = sqlite3_bind_int64(stmt, slot, x);
-          else if constexpr (std::is_same_v<T, double>) rc = sqlite3_bind_double(stmt, slot, x);
+          if constexpr (std::is_same_v<T, Null>)
+            rc = sqlite3_bind_null(stmt, slot);
+          else if constexpr (std::is_same_v<T, bool>)
+            rc = sqlite3_bind_int(stmt, slot, x ? 1 : 0);
+          else if constexpr (std::is_same_v<T, std::int64_t>)
+            rc = sqlite3_bind_int64(stmt, slot, x);
+          else if constexpr (std::is_same_v<T, double>)
+            rc = sqlite3_bind_double(stmt, slot, x);
           else if constexpr (std::is_same_v<T, std::string>)
             rc = sqlite3_bind_text64(stmt, slot, x.data(), x.size(), SQLITE_STATIC, SQLITE_UTF8);
           else if constexpr (std::is_same_v<T, Bytes>)
             rc = sqlite3_bind_blob64(stmt, slot, x.data(), x.size(), SQLITE_STATIC);
           else if constexpr (std::is_same_v<T, Timestamp>)
-            rc = sqlite3_bind_text64(stmt, slot, format_sqlite_timestamp(x).c_str(),
-                                     static_cast<sqlite3_uint64>(-1), SQLITE_TRANSIENT, SQLITE_UTF8);
+            rc =
+                sqlite3_bind_text64(stmt, slot, format_sqlite_timestamp(x).c_str(),
+                                    static_cast<sqlite3_uint64>(-1), SQLITE_TRANSIENT, SQLITE_UTF8);
         },
         v.storage());
     if (rc != SQLITE_OK) throw_error(rc, sql);
@@ -246,7 +276,8 @@ void SqliteConnection::bind(sqlite3_stmt* stmt, std::span<const Value> params, s
 }
 
 void SqliteConnection::arm_deadline() {
-  if (statement_timeout_.count() > 0) deadline_ = std::chrono::steady_clock::now() + statement_timeout_;
+  if (statement_timeout_.count() > 0)
+    deadline_ = std::chrono::steady_clock::now() + statement_timeout_;
 }
 
 Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql,
@@ -264,15 +295,19 @@ Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, st
   // Columns are read after the first step: a statement re-prepared after a schema change may
   // have a different shape than when it was compiled.
   const int ncols = sqlite3_column_count(stmt);
-  Rows::Columns names = reuse(columns.names, ncols, [&](int c) { return sqlite3_column_name(stmt, c); });
-  Rows::ColumnTypes types = reuse(columns.types, ncols, [&](int c) { return declared_type(stmt, c); });
+  Rows::Columns names =
+      reuse(columns.names, ncols, [&](int c) { return sqlite3_column_name(stmt, c); });
+  Rows::ColumnTypes types =
+      reuse(columns.types, ncols, [&](int c) { return declared_type(stmt, c); });
   std::vector<Value> values;
   std::int64_t rows = 0;
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     ++rows;
-    for (int c = 0; c < ncols; ++c) values.push_back(column_value(stmt, c, (*types)[static_cast<std::size_t>(c)]));
+    for (int c = 0; c < ncols; ++c)
+      values.push_back(column_value(stmt, c, (*types)[static_cast<std::size_t>(c)]));
   }
-  last_vm_steps_ = static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1));
+  last_vm_steps_ =
+      static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1));
   if (rc != SQLITE_DONE) throw_error(rc, sql);
   const std::int64_t affected = sqlite3_stmt_readonly(stmt) ? rows : sqlite3_changes64(db_);
   return Rows(std::move(names), std::move(types), std::move(values), affected);
@@ -280,13 +315,15 @@ Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, st
 
 Value SqliteConnection::column_value(sqlite3_stmt* stmt, int column, ColumnType declared) const {
   switch (sqlite3_column_type(stmt, column)) {
-    case SQLITE_NULL: return Value();
+    case SQLITE_NULL:
+      return Value();
     case SQLITE_INTEGER: {
       const auto v = sqlite3_column_int64(stmt, column);
       if ((v == 0 || v == 1) && declared == ColumnType::boolean) return Value(v == 1);
       return Value(v);
     }
-    case SQLITE_FLOAT: return Value(sqlite3_column_double(stmt, column));
+    case SQLITE_FLOAT:
+      return Value(sqlite3_column_double(stmt, column));
     case SQLITE_BLOB: {
       const auto* data = static_cast<const std::byte*>(sqlite3_column_blob(stmt, column));
       return Value(Bytes(data, data + sqlite3_column_bytes(stmt, column)));
@@ -311,15 +348,28 @@ void SqliteConnection::throw_error(int code, std::string_view sql) {
     message = fmt::format("statement cancelled after statement_timeout of {} ms",
                           statement_timeout_.count());
   } else if (state == "55P03") {
-    message += ": another connection holds the lock; raise busy_timeout or shorten write transactions";
+    message +=
+        ": another connection holds the lock; raise busy_timeout or shorten write transactions";
   }
-  throw_sql_error(std::move(message),
-                  {.sqlstate = std::string(state), .host = description_, .statement = std::string(sql)});
+  throw_sql_error(
+      std::move(message),
+      {.sqlstate = std::string(state), .host = description_, .statement = std::string(sql)});
 }
 
 bool SqliteConnection::ping() noexcept {
   if (db_ == nullptr) return false;
   return sqlite3_exec(db_, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+std::optional<SqliteCacheCounts> SqliteConnection::take_cache_counts() noexcept {
+  if (db_ == nullptr) return std::nullopt;
+  int hits = 0, misses = 0, highwater = 0;
+  if (sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_HIT, &hits, &highwater, 1) != SQLITE_OK ||
+      sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_MISS, &misses, &highwater, 1) != SQLITE_OK) {
+    return std::nullopt;
+  }
+  return SqliteCacheCounts{.hits = static_cast<std::uint64_t>(hits),
+                           .misses = static_cast<std::uint64_t>(misses)};
 }
 
 TransactionStatus SqliteConnection::transaction_status() const noexcept {
@@ -331,6 +381,12 @@ std::optional<std::uint64_t> sqlite_last_vm_steps(Connection& connection) noexce
   auto* sqlite = dynamic_cast<SqliteConnection*>(&unwrap_observed(connection));
   if (sqlite == nullptr) return std::nullopt;
   return sqlite->last_vm_steps();
+}
+
+std::optional<SqliteCacheCounts> sqlite_take_cache_counts(Connection& connection) noexcept {
+  auto* sqlite = dynamic_cast<SqliteConnection*>(&unwrap_observed(connection));
+  if (sqlite == nullptr) return std::nullopt;
+  return sqlite->take_cache_counts();
 }
 
 }  // namespace nexdb::detail

@@ -16,6 +16,13 @@
 
 namespace nexdb::detail {
 
+/// A SQLite connection's page cache since the previous reading (reading resets SQLite's
+/// counters, so no access is counted twice).
+struct SqliteCacheCounts {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+};
+
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(const ConnectOptions& options);
@@ -34,6 +41,8 @@ class SqliteConnection final : public Connection {
   /// Virtual-machine steps of the last statement run: SQLite's own measure of the work a
   /// statement did (the index advisor compares it with and without a candidate index).
   std::uint64_t last_vm_steps() const noexcept { return last_vm_steps_; }
+  /// Page cache hits and misses since the previous call (sqlite3_db_status, reset on read).
+  std::optional<SqliteCacheCounts> take_cache_counts() noexcept;
 
  private:
   struct StatementDeleter {
@@ -67,6 +76,10 @@ class SqliteConnection final : public Connection {
 /// last_vm_steps() of a SQLite connection (seen through an observing decorator too); nullopt
 /// for other backends.
 std::optional<std::uint64_t> sqlite_last_vm_steps(Connection& connection) noexcept;
+
+/// The page cache counts of a SQLite connection (seen through an observing decorator too);
+/// nullopt for other backends.
+std::optional<SqliteCacheCounts> sqlite_take_cache_counts(Connection& connection) noexcept;
 
 /// The file a "sqlite:..." URI names (":memory:" for an in-memory database).
 std::string sqlite_path_of(std::string_view uri);
