@@ -29,7 +29,8 @@
 namespace nexdb {
 
 /// Archiving stopped: a batch did not verify, a checkpoint is inconsistent, another archiver
-/// runs the same job, or replication lag stayed above the bound for longer than allowed.
+/// runs the same job or writes the same file, or a replica stayed behind (or unreachable) for
+/// longer than allowed.
 class ArchiveError : public Error {
  public:
   using Error::Error;
@@ -58,8 +59,10 @@ struct LagLimit {
   std::chrono::milliseconds max_delay{0};
   /// How often to look again while paused.
   std::chrono::milliseconds check_interval{500};
-  /// Give up (ArchiveError) after waiting this long in one pause (0 = wait for ever).
-  std::chrono::milliseconds max_wait{0};
+  /// Give up (ArchiveError; the job resumes where it stopped on its next run) after waiting
+  /// this long in one pause. A replica that cannot be reached counts as behind, so without a
+  /// bound a replica that is down would hold the archiver for ever. 0 = wait for ever.
+  std::chrono::milliseconds max_wait{std::chrono::minutes(5)};
   bool enabled() const noexcept {
     return !replicas.empty() && (max_bytes > 0 || max_delay.count() > 0);
   }
@@ -67,11 +70,12 @@ struct LagLimit {
 
 /// Reported after every batch and while paused for lag.
 struct ArchiveProgress {
-  std::uint64_t rows = 0;     // moved so far in this run
-  std::uint64_t batches = 0;  // this run
-  std::uint64_t total = 0;    // rows matching when the run started (0 when not counted)
-  bool paused = false;        // waiting for a replica
-  std::string replica{};      // the replica that is behind, while paused
+  std::uint64_t rows = 0;       // moved so far in this run
+  std::uint64_t batches = 0;    // this run
+  std::uint64_t total = 0;      // rows matching when the run started (0 when not counted)
+  bool paused = false;          // waiting for a replica
+  std::string replica{};        // the replica that is behind, while paused
+  std::string replica_error{};  // it could not be reached (which counts as behind): why
   std::uint64_t lag_bytes = 0;
   std::chrono::milliseconds lag_delay{0};
 };
@@ -101,6 +105,9 @@ struct ArchiveSettings {
   /// The checkpoint's name. Empty: derived from the source table and the destination. A run
   /// whose job did not finish resumes from its checkpoint.
   std::string job{};
+  /// How long to wait for another run of the same job, or another archiver writing the same
+  /// file, to finish before giving up (ArchiveError).
+  std::chrono::milliseconds lock_wait{std::chrono::seconds(30)};
   std::function<void(const ArchiveProgress&)> progress{};
 };
 

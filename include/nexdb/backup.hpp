@@ -59,12 +59,16 @@ struct BackupTarget {
 /// sharded configuration), in file order; only `cluster` when given (ConfigError if unknown).
 std::vector<BackupTarget> backup_targets(const Config& config, std::string_view cluster = {});
 
+/// Which backups prune() keeps. The rules apply to each series on its own: backups of the same
+/// kind of the same targets (a repository may hold several clusters' backups).
 struct RetentionPolicy {
-  /// Keep the newest N complete backups of each kind (0 = this rule keeps none).
+  /// Keep the newest N complete backups of each series that did not fail their last
+  /// verification (0 = this rule keeps none). A backup that failed it does not count.
   std::size_t keep_last = 0;
   /// Keep every backup younger than this (0 = this rule keeps none).
   std::chrono::hours keep_for{0};
-  /// A backup is kept when either rule keeps it; with both rules off, prune() keeps everything.
+  /// A backup is kept when either rule keeps it; the newest backup of each series that passed
+  /// its last verification is always kept. With both rules off, prune() keeps everything.
   bool enabled() const noexcept { return keep_last > 0 || keep_for.count() > 0; }
 };
 
@@ -94,6 +98,12 @@ struct BackupSettings {
   std::string verify_server{};
   /// The schema-history table read for each target's schema version.
   std::string history_table = "nexdb_schema_history";
+  /// pg_dump, pg_restore, pg_basebackup, pg_verifybackup and pg_amcheck are stopped (and the
+  /// operation fails) when one runs longer than this; raise it for multi-terabyte databases.
+  std::chrono::minutes command_timeout{24 * 60};
+  /// A backup waits at most this long for a table lock (pg_dump --lock-wait-timeout, and the
+  /// snapshot's lock_timeout), then fails instead of queueing behind, say, an ALTER TABLE.
+  std::chrono::milliseconds lock_wait_timeout{std::chrono::seconds(60)};
 };
 
 /// One file of a backup, relative to the target's directory.
@@ -236,8 +246,9 @@ class BackupManager {
   /// tables or files unless `target.force`.
   void restore(std::string_view id, const RestoreTarget& target);
 
-  /// Deletes backups the retention policy does not keep, and unfinished backups older than a
-  /// day. `policy` overrides settings.retention. Nothing is deleted in a dry run.
+  /// Deletes backups the retention policy does not keep (never the newest verified backup of a
+  /// series), and unfinished backups whose writer is gone (a backup being written holds a lock
+  /// in its directory). `policy` overrides settings.retention. Nothing is deleted in a dry run.
   PruneReport prune(std::optional<RetentionPolicy> policy = {}, bool dry_run = false);
 
   const BackupSettings& settings() const noexcept { return settings_; }

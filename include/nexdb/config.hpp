@@ -207,6 +207,10 @@ struct BackupConfig {
   /// Verify logical backups in a temporary database on this server instead of a scratch
   /// instance (a libpq URI; empty = scratch instance).
   std::string verify_server{};
+  /// Stop pg_dump, pg_restore, pg_basebackup ... after this many minutes.
+  std::int64_t command_timeout_minutes = 24 * 60;
+  /// Wait at most this long for a table lock while backing up.
+  std::int64_t lock_wait_timeout_seconds = 60;
 };
 
 /// One setting of the effective configuration, for `nexdb config check`.

@@ -16,8 +16,6 @@ namespace {
 using namespace archive_detail;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::chrono::milliseconds kLockTimeout{30000};
-
 std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
@@ -58,14 +56,21 @@ void wait_for_replicas(LagProbe& probe, Connection& primary, const ArchiveSettin
     if (!paused) ++report.lag_pauses;
     paused = true;
     progress.paused = true;
-    progress.replica = lag->error.empty() ? lag->replica : lag->replica + " (" + lag->error + ")";
+    progress.replica = lag->replica;
+    progress.replica_error = lag->error;
     progress.lag_bytes = lag->bytes;
     progress.lag_delay = lag->delay;
     if (s.progress) s.progress(progress);
     if (s.lag.max_wait.count() > 0 && since(start) > s.lag.max_wait) {
-      throw ArchiveError(
-          fmt::format("replica {} stayed behind for {} ms ({} bytes, {} ms): archiving stopped",
-                      progress.replica, since(start).count(), lag->bytes, lag->delay.count()));
+      report.paused += since(start);
+      throw ArchiveError(fmt::format(
+          "{} for {} ms (max_wait {} ms): archiving stopped after {} rows; the next run of "
+          "job '{}' resumes where it stopped",
+          lag->error.empty()
+              ? fmt::format("replica {} stayed behind ({} bytes of WAL, {} ms)", lag->replica,
+                            lag->bytes, lag->delay.count())
+              : fmt::format("replica {} could not be reached ({})", lag->replica, lag->error),
+          since(start).count(), s.lag.max_wait.count(), progress.rows, s.job));
     }
     std::this_thread::sleep_for(s.lag.check_interval);
   }
@@ -73,6 +78,7 @@ void wait_for_replicas(LagProbe& probe, Connection& primary, const ArchiveSettin
   report.paused += since(start);
   progress.paused = false;
   progress.replica.clear();
+  progress.replica_error.clear();
   if (s.progress) s.progress(progress);
 }
 
@@ -137,7 +143,9 @@ ArchiveReport Archiver::run() {
           .source = describe_source(*control, parse_table_name(s.table), s.key),
           .destination = destination,
           .report = report};
-  const JobLock lock(*control, s.job, kLockTimeout);
+  const JobLock lock(*control, s.job, s.lock_wait);
+  std::optional<FileLock> file_lock;  // one writer per file, whatever its job
+  if (!s.to.file.empty() && !s.dry_run) file_lock.emplace(s.to.file, s.lock_wait);
   std::unique_ptr<Mover> mover = mover_for(source_, s, job);
 
   std::optional<Checkpoint> existing = mover->load();

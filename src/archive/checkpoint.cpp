@@ -16,8 +16,8 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kColumns =
     "job, source, destination, condition, state, last_key, previous_key, pending_first, "
-    "pending_last, "
-    "pending_rows, rows_moved, batches, updated_at";
+    "pending_last, pending_rows, rows_moved, batches, updated_at, pending_keys";
+constexpr int kColumnCount = 14;
 
 JobState state_from(std::string_view text) {
   if (text == "copied") return JobState::copied;
@@ -39,6 +39,33 @@ Json key_json(const std::optional<Value>& key) {
 std::optional<Value> key_from(const Json& j) {
   if (j.is_null()) return std::nullopt;
   return decode_key(j.get<std::string>());
+}
+
+Json keys_json(const std::vector<Value>& keys) {
+  Json out = Json::array();
+  for (const Value& k : keys) out.push_back(encode_key(k));
+  return out;
+}
+
+std::vector<Value> keys_from(const Json& j) {
+  std::vector<Value> out;
+  out.reserve(j.size());
+  for (const Json& k : j) out.push_back(decode_key(k.get<std::string>()));
+  return out;
+}
+
+/// The pending keys as stored in the table: a JSON array of encoded keys, NULL when none.
+Value keys_value(const std::vector<Value>& keys) {
+  return keys.empty() ? Value() : Value(keys_json(keys).dump());
+}
+
+std::vector<Value> keys_from(const Value& text) {
+  if (text.is_null()) return {};
+  try {
+    return keys_from(Json::parse(text.as<std::string>()));
+  } catch (const Json::exception& e) {
+    throw ArchiveError(fmt::format("the checkpoint's pending keys are unreadable: {}", e.what()));
+  }
 }
 
 }  // namespace
@@ -75,8 +102,19 @@ void TableCheckpoints::create_if_missing() {
                   "pending_first TEXT, "
                   "pending_last TEXT, pending_rows BIGINT NOT NULL, rows_moved BIGINT NOT NULL, "
                   "batches BIGINT NOT NULL, "
-                  "updated_at {} NOT NULL)",
+                  "updated_at {} NOT NULL, pending_keys TEXT)",
                   kCheckpointTable, pg ? "TIMESTAMPTZ" : "TIMESTAMP"));
+  // Tables created before the batch's exact keys were recorded.
+  const Rows has_keys = connection_.execute(
+      pg ? fmt::format("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('{}') "
+                       "AND attname = 'pending_keys' AND NOT attisdropped",
+                       kCheckpointTable)
+         : fmt::format("SELECT 1 FROM pragma_table_info('{}') WHERE name = 'pending_keys'",
+                       kCheckpointTable));
+  if (has_keys.empty()) {
+    connection_.execute_script(
+        fmt::format("ALTER TABLE {} ADD COLUMN pending_keys TEXT", kCheckpointTable));
+  }
 }
 
 std::optional<Checkpoint> TableCheckpoints::load(const std::string& job) {
@@ -98,6 +136,7 @@ std::optional<Checkpoint> TableCheckpoints::load(const std::string& job) {
   c.pending_rows = r.get<std::uint64_t>(9);
   c.rows_moved = r.get<std::uint64_t>(10);
   c.batches = r.get<std::uint64_t>(11);
+  c.pending_keys = keys_from(r[13]);
   return c;
 }
 
@@ -113,12 +152,12 @@ void TableCheckpoints::save(const Checkpoint& c) {
           "previous_key = excluded.previous_key, pending_first = excluded.pending_first, "
           "pending_last = excluded.pending_last, pending_rows = excluded.pending_rows, "
           "rows_moved = excluded.rows_moved, batches = excluded.batches, "
-          "updated_at = excluded.updated_at",
-          kCheckpointTable, kColumns, values_list(d, 1, 13, 1)),
+          "updated_at = excluded.updated_at, pending_keys = excluded.pending_keys",
+          kCheckpointTable, kColumns, values_list(d, 1, kColumnCount, 1)),
       {c.job, c.source, c.destination, c.condition, to_string(c.state), key_value(c.last_key),
        key_value(c.previous_key), key_value(c.pending_first), key_value(c.pending_last),
        static_cast<std::int64_t>(c.pending_rows), static_cast<std::int64_t>(c.rows_moved),
-       static_cast<std::int64_t>(c.batches), Value(now)}});
+       static_cast<std::int64_t>(c.batches), Value(now), keys_value(c.pending_keys)}});
 }
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& archive_file) {
@@ -142,8 +181,7 @@ std::optional<Checkpoint> load_file_checkpoint(const std::filesystem::path& arch
     c.batches = j.at("batches");
     c.size_before = j.at("size_before");
     c.committed_size = j.at("committed_size");
-    for (const Json& k : j.at("pending_keys"))
-      c.pending_keys.push_back(decode_key(k.get<std::string>()));
+    c.pending_keys = keys_from(j.at("pending_keys"));
     return c;
   } catch (const Json::exception& e) {
     throw ArchiveError(fmt::format("checkpoint {} is unreadable: {}", path.string(), e.what()));
@@ -151,8 +189,6 @@ std::optional<Checkpoint> load_file_checkpoint(const std::filesystem::path& arch
 }
 
 void save_file_checkpoint(const std::filesystem::path& archive_file, const Checkpoint& c) {
-  Json keys = Json::array();
-  for (const Value& k : c.pending_keys) keys.push_back(encode_key(k));
   const Json j = {{"job", c.job},
                   {"source", c.source},
                   {"destination", c.destination},
@@ -165,7 +201,7 @@ void save_file_checkpoint(const std::filesystem::path& archive_file, const Check
                   {"batches", c.batches},
                   {"size_before", c.size_before},
                   {"committed_size", c.committed_size},
-                  {"pending_keys", keys}};
+                  {"pending_keys", keys_json(c.pending_keys)}};
   backup_detail::write_file_atomically(checkpoint_path(archive_file), j.dump());
 }
 

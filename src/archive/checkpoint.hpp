@@ -26,23 +26,26 @@ struct Checkpoint {
   JobState state = JobState::running;
   std::optional<Value> last_key{};      // every matching row at or below it has been handled
   std::optional<Value> previous_key{};  // last_key before the pending batch
-  // The pending batch (state copied): its key range and size.
+  // The pending batch (state copied): its first and last key (for humans), its size and its
+  // exact keys. Recovery looks the batch up by these keys, never by a key range: another
+  // database (SQLite after PostgreSQL, another collation) may order the same keys differently.
   std::optional<Value> pending_first{};
   std::optional<Value> pending_last{};
   std::uint64_t pending_rows = 0;
+  std::vector<Value> pending_keys{};
   std::uint64_t rows_moved = 0;
   std::uint64_t batches = 0;
-  // File destinations only: the file's length before and after the pending batch, and its keys.
+  // File destinations only: the file's length before and after the pending batch.
   std::uint64_t size_before = 0;
   std::uint64_t committed_size = 0;
-  std::vector<Value> pending_keys{};
 };
 
 /// Back to state running after the pending batch: `moved` of its rows counted as moved.
 void settle(Checkpoint& checkpoint, std::uint64_t moved);
 
-/// A checkpoint table in a database (created on first use). Writes take the connection's
-/// current transaction, so they commit together with the batch.
+/// A checkpoint table in a database (created on first use; a table from an earlier version gains
+/// the pending_keys column). Writes take the connection's current transaction, so they commit
+/// together with the batch.
 class TableCheckpoints {
  public:
   explicit TableCheckpoints(Connection& connection) : connection_(connection) {}

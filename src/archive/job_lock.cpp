@@ -1,6 +1,13 @@
 #include "archive/job_lock.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 #include "nexdb/archive.hpp"
 #include "nexdb/transaction.hpp"
@@ -62,6 +69,41 @@ JobLock::~JobLock() {
       // A broken connection is discarded by the pool; the server drops its locks.
     }
   }
+}
+
+}  // namespace nexdb::archive_detail
+
+namespace nexdb::archive_detail {
+
+std::filesystem::path file_lock_path(const std::filesystem::path& file) {
+  return file.string() + ".lock";
+}
+
+FileLock::FileLock(const std::filesystem::path& file, std::chrono::milliseconds timeout) {
+  const auto path = file_lock_path(file);
+  if (const auto parent = path.parent_path(); !parent.empty())
+    std::filesystem::create_directories(parent);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw ArchiveError(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      const int error = errno;
+      ::close(fd_);
+      throw ArchiveError(fmt::format("cannot lock {}: {}", path.string(), std::strerror(error)));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::close(fd_);
+      throw ArchiveError(fmt::format("another archiver is writing {} (waited {} ms for {})",
+                                     file.string(), timeout.count(), path.string()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 }  // namespace nexdb::archive_detail

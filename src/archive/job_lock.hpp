@@ -1,10 +1,13 @@
-// One archiver per job at a time. Held for the whole run and released by the server or the OS
-// when the process dies, so a crash never leaves a stale lock:
+// One archiver per job at a time, and one writer per archive file. Held for the whole run and
+// released by the server or the OS when the process dies, so a crash never leaves a stale lock:
 //  - PostgreSQL: a session-level advisory lock keyed by the job name;
-//  - SQLite: an exclusive transaction on the sidecar file "<database>-archive-lock".
+//  - SQLite: an exclusive transaction on the sidecar file "<database>-archive-lock";
+//  - archive files: flock() on the sidecar file "<file>.lock" (two jobs, say from two sources,
+//    appending to one file would overwrite each other's batches).
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -28,5 +31,19 @@ class JobLock {
   std::string job_;
   std::unique_ptr<Connection> sqlite_lock_;
 };
+
+class FileLock {
+ public:
+  /// Locks "<file>.lock" (created as needed). Waits up to `timeout`, then throws ArchiveError.
+  FileLock(const std::filesystem::path& file, std::chrono::milliseconds timeout);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::filesystem::path file_lock_path(const std::filesystem::path& file);
 
 }  // namespace nexdb::archive_detail

@@ -1,17 +1,20 @@
 // Another database: copy, verify, delete. Per batch:
 //   1. source: BEGIN; SELECT the batch FOR UPDATE (SQLite: the write lock of BEGIN IMMEDIATE)
-//   2. destination: BEGIN; INSERT the rows; checkpoint state 'copied' with the batch's key
-//      range; COMMIT                                    <- the copy and its record are one commit
-//   3. destination: read the keys back and check every row arrived
-//   4. source: DELETE exactly those keys; COMMIT
-//   5. destination: checkpoint state 'running', counters advanced
-// A crash between 2 and 5 leaves state 'copied'; the next run looks at which of the batch's
-// keys the source still has: those rows are taken out of the archive again (and archived
-// afresh later), the others count as moved. So no row is lost and none is archived twice.
+//   2. destination: BEGIN; INSERT the rows; count the batch's keys in the archive table (each
+//      exactly once: none missing, none archived before); checkpoint state 'copied' with the
+//      batch's exact keys; COMMIT                   <- the copy and its record are one commit
+//   3. source: DELETE exactly those keys; COMMIT
+//   4. destination: checkpoint state 'running', counters advanced
+// A crash between 2 and 4 leaves state 'copied'; the next run looks up the recorded keys (by
+// equality, never by a key range: SQLite after PostgreSQL, or another collation, orders the
+// same keys differently): keys the source still has are taken out of the archive again (and
+// archived afresh later), the others count as moved. So no row is lost and none is archived
+// twice.
 #include <fmt/format.h>
 
 #include <set>
 
+#include "archive/fault.hpp"
 #include "archive/mover.hpp"
 #include "nexdb/transaction.hpp"
 
@@ -58,12 +61,14 @@ class DatabaseMover final : public Mover {
     {
       Transaction tx(*destination_);
       insert_rows(*destination_, job_.destination, rows);
+      verify_copied(keys);
       TableCheckpoints(*destination_).save(copied);
       tx.commit();
     }
-    verify_copied(keys);
+    fault_point("destination-committed");
     delete_batch(*source_, job_, keys);
     source_tx.commit();
+    fault_point("source-committed");
 
     checkpoint = copied;
     settle(checkpoint, keys.size());
@@ -73,44 +78,69 @@ class DatabaseMover final : public Mover {
 
   std::vector<std::string> statements(const Checkpoint& checkpoint,
                                       std::size_t limit) const override {
-    return {select_batch(job_, source_->dialect(), checkpoint.last_key, limit).sql,
-            fmt::format("INSERT INTO {} ({}) VALUES ... -- on {}", job_.destination.quoted,
-                        job_.source.column_list(), destination_->description()),
-            fmt::format("DELETE FROM {} WHERE {} IN (the keys copied)", job_.source.table.quoted,
-                        job_.source.quoted_key)};
+    return {
+        select_batch(job_, source_->dialect(), checkpoint.last_key, limit).sql,
+        fmt::format("INSERT INTO {} ({}) VALUES ... -- on {}", job_.destination.quoted,
+                    job_.source.column_list(), destination_->description()),
+        fmt::format("SELECT count(*) FROM {} WHERE {} IN (the keys copied) -- on {}",
+                    job_.destination.quoted, job_.source.quoted_key, destination_->description()),
+        fmt::format("DELETE FROM {} WHERE {} IN (the keys copied)", job_.source.table.quoted,
+                    job_.source.quoted_key)};
   }
 
  private:
-  /// Every key of the batch is in the archive table now.
+  /// Inside the copy's transaction: the archive table holds each key of the batch exactly
+  /// once. Fewer: a row did not arrive; more: a key was archived before, and archiving it
+  /// again would duplicate it (and a recovery could not tell the copies apart). Either way
+  /// the copy rolls back and nothing is deleted.
   void verify_copied(const std::vector<Value>& keys) {
-    const std::string& key = job_.source.quoted_key;
-    const Dialect d = destination_->dialect();
-    const Rows found = destination_->execute(
-        Statement{fmt::format("SELECT {0} FROM {1} WHERE {0} >= {2} AND {0} <= {3}", key,
-                              job_.destination.quoted, placeholder(d, 1), placeholder(d, 2)),
-                  {keys.front(), keys.back()}});
-    std::set<std::string> archived;
-    for (Row row : found) archived.insert(key_text(row[0]));
-    for (const Value& k : keys) {
-      if (!archived.contains(key_text(k))) {
-        throw ArchiveError(fmt::format("row {} = {} is not in {} after copying: nothing deleted",
-                                       job_.source.key, key_text(k), job_.destination.text));
-      }
-    }
+    const std::uint64_t found =
+        count_keys(*destination_, job_.destination, job_.source.quoted_key, keys);
+    if (found == keys.size()) return;
+    throw ArchiveError(fmt::format(
+        "{}: nothing copied, nothing deleted",
+        found < keys.size()
+            ? fmt::format("{} of the batch's {} rows are not in {} after copying",
+                          keys.size() - found, keys.size(), job_.destination.text)
+            : fmt::format("{} already holds {} row(s) with keys of this batch ({}): archiving "
+                          "them again would duplicate them",
+                          job_.destination.text, found - keys.size(), describe_duplicates(keys))));
   }
 
-  /// An interrupted batch: keys the source still has go back out of the archive.
+  /// The batch's keys that were already in the archive (the first few), for the message.
+  std::string describe_duplicates(const std::vector<Value>& keys) {
+    std::multiset<std::string> seen;
+    for (const Value& k :
+         present_keys(*destination_, job_.destination, job_.source.quoted_key, keys))
+      seen.insert(key_text(k));
+    std::vector<std::string> twice;
+    for (const std::string& k : std::set<std::string>(seen.begin(), seen.end())) {
+      if (seen.count(k) > 1 && twice.size() < 5) twice.push_back(job_.source.key + " = " + k);
+    }
+    return fmt::format("{}", fmt::join(twice, ", "));
+  }
+
+  /// An interrupted batch (state copied): the source still has some of its keys (its delete
+  /// never committed) or none (the delete committed, the checkpoint's update did not).
   void recover(Checkpoint& c) override {
+    if (c.pending_keys.empty() && c.pending_rows > 0) {
+      throw ArchiveError(fmt::format(
+          "the checkpoint of job '{}' records an interrupted batch of {} rows without its keys "
+          "(written by an earlier nexdb): settle it by hand (rows of keys after {} may be in "
+          "both {} and {}), then delete the job's row from {}",
+          c.job, c.pending_rows, c.previous_key ? key_text(*c.previous_key) : "the start",
+          job_.source.table.text, job_.destination.text, kCheckpointTable));
+    }
     const std::string& key = job_.source.quoted_key;
-    const Dialect d = destination_->dialect();
-    const Rows copied = destination_->execute(
-        Statement{fmt::format("SELECT {0} FROM {1} WHERE {0} >= {2} AND {0} <= {3}", key,
-                              job_.destination.quoted, placeholder(d, 1), placeholder(d, 2)),
-                  {c.pending_first.value_or(Value()), c.pending_last.value_or(Value())}});
-    const std::vector<Value> still =
-        present_keys(*source_, job_.source.table, key, keys_of(copied, job_.source.key));
-    const std::uint64_t moved = c.pending_rows > still.size() ? c.pending_rows - still.size() : 0;
+    const std::vector<Value> still = present_keys(*source_, job_.source.table, key, c.pending_keys);
+    std::set<std::string> in_source;
+    for (const Value& k : still) in_source.insert(key_text(k));
+    std::vector<Value> gone;  // deleted from the source: archived, if the archive has them
+    for (const Value& k : c.pending_keys) {
+      if (!in_source.contains(key_text(k))) gone.push_back(k);
+    }
     Transaction tx(*destination_);
+    const std::uint64_t moved = count_keys(*destination_, job_.destination, key, gone);
     delete_keys(*destination_, job_.destination, key, still);
     if (!still.empty()) c.last_key = c.previous_key;  // archive them afresh
     settle(c, moved);

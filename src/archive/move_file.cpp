@@ -1,4 +1,5 @@
-// A file: copy, verify, delete, with the checkpoint in a sidecar file. Per batch:
+// A file: copy, verify, delete, with the checkpoint in a sidecar file (and the run holding the
+// file's lock, "<file>.lock"). Per batch:
 //   1. source: BEGIN; SELECT the batch FOR UPDATE
 //   2. append it to the file at the committed end as one gzip member, fsync, read it back
 //   3. checkpoint: state 'copied', the file's length before and after, the batch's keys
@@ -10,6 +11,7 @@
 // otherwise it stays and the rest of its keys are deleted.
 #include <fmt/format.h>
 
+#include "archive/fault.hpp"
 #include "archive/file_sink.hpp"
 #include "archive/mover.hpp"
 #include "nexdb/transaction.hpp"
@@ -81,11 +83,13 @@ class FileMover final : public Mover {
     Checkpoint copied = copying(checkpoint, keys);
     copied.size_before = checkpoint.committed_size;
     copied.committed_size = sink_.append(rows, checkpoint.committed_size);
-    copied.pending_keys = keys;
+    fault_point("file-appended");
     save(copied);
+    fault_point("file-recorded");
 
     delete_batch(*source_, job_, keys);
     source_tx.commit();
+    fault_point("source-committed");
     checkpoint = copied;
     settle(checkpoint, keys.size());
     save(checkpoint);

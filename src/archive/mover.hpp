@@ -76,11 +76,15 @@ std::vector<Value> keys_of(const Rows& rows, const std::string& key);
 /// Which of `keys` the table holds now.
 std::vector<Value> present_keys(Connection& connection, const TableName& table,
                                 const std::string& quoted_key, const std::vector<Value>& keys);
+/// How many rows of the table have one of these keys (each key compared by equality).
+std::uint64_t count_keys(Connection& connection, const TableName& table,
+                         const std::string& quoted_key, const std::vector<Value>& keys);
 /// Deletes the rows with these keys; returns how many went.
 std::uint64_t delete_keys(Connection& connection, const TableName& table,
                           const std::string& quoted_key, const std::vector<Value>& keys);
 /// The checkpoint of a batch being copied (state copied): the position moves to its last key,
-/// the old one is kept to go back to, the batch's key range and size are recorded.
+/// the old one is kept to go back to, the batch's exact keys (and first, last, size) are
+/// recorded.
 Checkpoint copying(const Checkpoint& checkpoint, const std::vector<Value>& keys);
 /// Deletes exactly the batch's keys from the source; ArchiveError when any is missing (the
 /// caller's transaction then rolls back and the rows stay).

@@ -95,6 +95,19 @@ std::vector<Value> present_keys(Connection& connection, const TableName& table,
   return out;
 }
 
+std::uint64_t count_keys(Connection& connection, const TableName& table,
+                         const std::string& quoted_key, const std::vector<Value>& keys) {
+  std::uint64_t found = 0;
+  for_key_chunks(connection, keys, [&](const std::string& list, std::vector<Value> params) {
+    found += connection
+                 .execute(Statement{fmt::format("SELECT count(*) FROM {} WHERE {} {}", table.quoted,
+                                                quoted_key, list),
+                                    std::move(params)})
+                 .scalar<std::uint64_t>();
+  });
+  return found;
+}
+
 std::uint64_t delete_keys(Connection& connection, const TableName& table,
                           const std::string& quoted_key, const std::vector<Value>& keys) {
   std::uint64_t deleted = 0;
@@ -117,6 +130,7 @@ Checkpoint copying(const Checkpoint& checkpoint, const std::vector<Value>& keys)
   copied.pending_first = keys.front();
   copied.pending_last = keys.back();
   copied.pending_rows = keys.size();
+  copied.pending_keys = keys;
   return copied;
 }
 

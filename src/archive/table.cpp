@@ -48,16 +48,23 @@ std::string type_for(const Column& column, Dialect from, Dialect to) {
 std::vector<Column> postgres_columns(Connection& c, const TableName& table) {
   std::vector<Column> out;
   const Rows rows = c.execute(
-      "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated "
-      "<> '' "
-      "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT "
-      "a.attisdropped "
+      "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+      "a.attgenerated <> '', "
+      // format_type() leaves the collation out; name it when it is not the type's own.
+      "CASE WHEN a.attcollation <> t.typcollation THEN "
+      "quote_ident(cn.nspname) || '.' || quote_ident(co.collname) ELSE '' END "
+      "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+      "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
+      "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace "
+      "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
       "ORDER BY a.attnum",
       table.quoted);
   for (Row r : rows) {
     if (r.get<bool>(3)) continue;  // generated: computed again on insert, cannot be written
-    out.push_back(
-        {.name = r.get<std::string>(0), .type = r.get<std::string>(1), .not_null = r.get<bool>(2)});
+    out.push_back({.name = r.get<std::string>(0),
+                   .type = r.get<std::string>(1),
+                   .not_null = r.get<bool>(2),
+                   .collation = r.get<std::string>(4)});
   }
   return out;
 }
@@ -110,11 +117,36 @@ bool unique_column(Connection& c, const TableName& table, const std::string& col
               .empty();
 }
 
+/// SQLite: the collation of the key's unique index (the primary key's or another's), when it
+/// is not the default BINARY.
+std::string sqlite_key_collation(Connection& c, const TableName& table, const std::string& key) {
+  const Rows rows = c.execute(
+      "SELECT ii.coll FROM pragma_index_list(?) AS il, pragma_index_xinfo(il.name) AS ii "
+      "WHERE il.\"unique\" = 1 AND il.partial = 0 AND ii.key = 1 AND ii.name = ? "
+      "AND (SELECT count(*) FROM pragma_index_info(il.name)) = 1",
+      table.name, key);
+  for (Row r : rows) {
+    const std::string coll = upper(r.get<std::string>(0));
+    if (coll == "NOCASE" || coll == "RTRIM") return coll;
+  }
+  return "";
+}
+
+/// COLLATE for a column in the destination's dialect: PostgreSQL's collations carry over to
+/// PostgreSQL, SQLite's built-in ones to SQLite. Across dialects keys are compared by equality
+/// only (never ordered by the destination), so nothing is needed there.
+std::string collate_clause(const Column& column, Dialect from, Dialect to) {
+  if (column.collation.empty() || from != to) return "";
+  return " COLLATE " + column.collation;
+}
+
 std::string create_sql(const TableInfo& source, const TableName& table, Dialect dialect) {
   std::string columns;
   for (const Column& c : source.columns) {
-    columns += fmt::format("{}  {} {}{}", columns.empty() ? "" : ",\n", quote_identifier(c.name),
-                           type_for(c, source.dialect, dialect), c.not_null ? " NOT NULL" : "");
+    columns +=
+        fmt::format("{}  {} {}{}{}", columns.empty() ? "" : ",\n", quote_identifier(c.name),
+                    type_for(c, source.dialect, dialect),
+                    collate_clause(c, source.dialect, dialect), c.not_null ? " NOT NULL" : "");
   }
   return fmt::format("CREATE TABLE IF NOT EXISTS {} (\n{},\n  PRIMARY KEY ({}))", table.quoted,
                      columns, source.quoted_key);
@@ -155,13 +187,40 @@ std::optional<TableInfo> describe(Connection& connection, const TableName& table
   return info;
 }
 
+namespace {
+
+Column& key_column(TableInfo& info, std::string_view key) {
+  const auto column = std::find_if(info.columns.begin(), info.columns.end(),
+                                   [&](const Column& c) { return c.name == key; });
+  if (column == info.columns.end())
+    throw ArchiveError(fmt::format("{} has no column '{}'", info.table.text, key));
+  return *column;
+}
+
+/// SQLite lets a primary key other than INTEGER PRIMARY KEY hold NULLs (a compatibility quirk),
+/// and batches are cut, deleted and looked up by the key: such rows could never be archived.
+void refuse_null_keys(Connection& c, const TableInfo& info, const Column& key) {
+  if (key.not_null) return;
+  const auto nulls = c.execute(fmt::format("SELECT count(*) FROM {} WHERE {} IS NULL",
+                                           info.table.quoted, quote_identifier(key.name)))
+                         .scalar<std::int64_t>();
+  if (nulls == 0) return;
+  throw ArchiveError(fmt::format(
+      "{} has {} row(s) whose key {} is NULL (SQLite allows NULL in a primary key that is not "
+      "INTEGER PRIMARY KEY): batches are cut and deleted by the key, so give those rows a key "
+      "(and declare the column NOT NULL) or name another key column",
+      info.table.text, nulls, key.name));
+}
+
+}  // namespace
+
 TableInfo describe_source(Connection& connection, const TableName& table, std::string_view key) {
   auto info = describe(connection, table);
   if (!info)
     throw ArchiveError(
         fmt::format("source table {} does not exist on {}", table.text, connection.description()));
+  const auto pk = primary_key(connection, table);
   if (key.empty()) {
-    const auto pk = primary_key(connection, table);
     if (pk.size() != 1) {
       throw ArchiveError(
           fmt::format("{} has {}: name a unique, not-null column to order the batches by (key)",
@@ -170,16 +229,20 @@ TableInfo describe_source(Connection& connection, const TableName& table, std::s
     info->key = pk.front();
   } else {
     info->key = std::string(key);
-    const auto column = std::find_if(info->columns.begin(), info->columns.end(),
-                                     [&](const Column& c) { return c.name == info->key; });
-    if (column == info->columns.end())
-      throw ArchiveError(fmt::format("{} has no column '{}'", table.text, key));
-    if (!unique_column(connection, table, info->key) || !column->not_null) {
-      throw ArchiveError(fmt::format(
-          "key column '{}' of {} must be NOT NULL with a unique index or be the primary "
-          "key: batches are cut and deleted by it",
-          key, table.text));
-    }
+  }
+  Column& column = key_column(*info, info->key);
+  const bool primary = pk == std::vector<std::string>{info->key};
+  const bool sqlite = connection.dialect() == Dialect::sqlite;
+  if (!key.empty() && (!unique_column(connection, table, info->key) ||
+                       (!column.not_null && !(sqlite && primary)))) {
+    throw ArchiveError(
+        fmt::format("key column '{}' of {} must be NOT NULL with a unique index or be the primary "
+                    "key: batches are cut and deleted by it",
+                    key, table.text));
+  }
+  if (sqlite) {
+    refuse_null_keys(connection, *info, column);
+    column.collation = sqlite_key_collation(connection, table, info->key);
   }
   info->quoted_key = quote_identifier(info->key);
   return *info;

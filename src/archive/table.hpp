@@ -25,6 +25,9 @@ struct Column {
   std::string name{};
   std::string type{};  // as the dialect declares it: format_type() on PostgreSQL
   bool not_null = false;
+  /// A collation other than the type's default, ready for COLLATE: pg_catalog."en-x-icu" on
+  /// PostgreSQL; on SQLite the key column's, when its unique index uses NOCASE or RTRIM.
+  std::string collation{};
 };
 
 struct TableInfo {
@@ -40,10 +43,12 @@ struct TableInfo {
 /// The table's columns; nullopt when it does not exist.
 std::optional<TableInfo> describe(Connection& connection, const TableName& table);
 /// The source: its columns and key (`key` or the single-column primary key). ArchiveError when
-/// the table is missing or has no usable key.
+/// the table is missing, has no usable key, or (SQLite, whose non-INTEGER primary keys may hold
+/// NULL) has rows with a NULL key.
 TableInfo describe_source(Connection& connection, const TableName& table, std::string_view key);
-/// Creates the destination like the source (same columns, primary key on the key column)
-/// unless it exists; then checks it has every source column. Returns true when it was created.
+/// Creates the destination like the source (same columns and collations, primary key on the
+/// key column) unless it exists; then checks it has every source column. Returns true when it
+/// was created.
 bool prepare_destination(Connection& destination, const TableInfo& source, const TableName& table,
                          bool dry_run);
 

@@ -94,6 +94,15 @@ PartVerification verify_part(const BackupSettings& settings, const BackupInfo& i
   return {};
 }
 
+/// Backups compete for retention within a series: the same kind of backup of the same targets
+/// (one repository may hold the backups of several clusters).
+std::string series_of(const BackupInfo& info) {
+  std::vector<std::string> names;
+  for (const BackupPart& p : info.parts) names.push_back(p.name);
+  std::sort(names.begin(), names.end());
+  return fmt::format("{}:{}", to_string(info.kind), fmt::join(names, ","));
+}
+
 std::string summary_of(const VerifyReport& report) {
   if (report.ok) return fmt::format("{} checks passed", report.checks.size());
   const auto failed = std::count_if(report.checks.begin(), report.checks.end(),
@@ -163,15 +172,15 @@ BackupInfo BackupManager::create(std::span<const BackupTarget> targets,
   const Repository repository(settings_.repository);
   BackupInfo info{.kind = kind, .label = options.label, .started_at = now_utc()};
   info.id = repository.new_id(kind, info.started_at);
-  const fs::path partial = repository.begin(info.id);
+  const PartialBackup partial = repository.begin(info.id);
   try {
-    info.parts = take_parts(settings_, targets, kind, info.id, partial, options.progress);
+    info.parts = take_parts(settings_, targets, kind, info.id, partial.path(), options.progress);
     for (const BackupPart& p : info.parts) info.size += p.size;
     info.finished_at = now_utc();
     repository.commit(partial, info);
   } catch (...) {
     std::error_code ignored;
-    fs::remove_all(partial, ignored);
+    fs::remove_all(partial.path(), ignored);
     throw;
   }
   return info;
@@ -236,15 +245,20 @@ PruneReport BackupManager::prune(std::optional<RetentionPolicy> policy, bool dry
   const RetentionPolicy rules = policy.value_or(settings_.retention);
   const Repository repository(settings_.repository);
   PruneReport report{.dry_run = dry_run};
-  std::vector<BackupInfo> all = repository.list();
+  const std::vector<BackupInfo> all = repository.list();
   const Timestamp now = now_utc();
-  // Newest first: the first keep_last of each kind are kept.
-  std::map<BackupKind, std::size_t> seen;
+  // Newest first, each series on its own: the newest keep_last backups that did not fail
+  // verification are kept, and so is the newest one that passed it, whatever the rules say.
+  std::map<std::string, std::size_t> counted;
+  std::set<std::string> has_verified;
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    const std::size_t rank = seen[it->kind]++;
-    const bool by_count = rank < rules.keep_last;
+    const std::string series = series_of(*it);
+    const bool failed = it->last_verified && !it->last_verified->ok;
+    const bool verified = it->last_verified && it->last_verified->ok;
+    const bool by_count = !failed && counted[series]++ < rules.keep_last;
     const bool by_age = rules.keep_for.count() > 0 && now - it->started_at < rules.keep_for;
-    if (!rules.enabled() || by_count || by_age) {
+    const bool newest_verified = verified && has_verified.insert(series).second;
+    if (!rules.enabled() || by_count || by_age || newest_verified) {
       report.kept.push_back(it->id);
       continue;
     }
@@ -252,8 +266,7 @@ PruneReport BackupManager::prune(std::optional<RetentionPolicy> policy, bool dry
     if (!dry_run) fs::remove_all(it->directory);
   }
   for (const fs::path& partial : repository.partials()) {
-    const auto age = fs::file_time_type::clock::now() - fs::last_write_time(partial);
-    if (age < std::chrono::hours(24)) continue;  // may still be running
+    if (in_progress(partial)) continue;  // being written
     report.removed.push_back(partial.filename().string());
     if (!dry_run) fs::remove_all(partial);
   }

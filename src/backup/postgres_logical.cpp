@@ -70,6 +70,7 @@ void pg_restore(const BackupSettings& settings, const BackupPart& part, const fs
   command.args.insert(command.args.end(), extra.begin(), extra.end());
   command.args.push_back(dump_path(part, dir).string());
   command.on_stderr_line = table_counter(progress, "restore", part.name, part.tables.size());
+  command.timeout = settings.command_timeout;
   target.add_password(command);
   run_checked(command, fmt::format("pg_restore of part '{}'", part.name));
 }
@@ -132,13 +133,24 @@ LogicalSnapshot::LogicalSnapshot(const BackupSettings& settings, const BackupTar
   part_ = BackupPart{
       .name = target.name, .source = connection_->description(), .dialect = Dialect::postgres};
   connection_->execute_script("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  // Reading the tables' statistics takes their share locks, as pg_dump does: queue behind an
+  // ALTER TABLE no longer than pg_dump would.
+  connection_->execute_script(
+      fmt::format("SET LOCAL lock_timeout = {}", settings.lock_wait_timeout.count()));
   const Rows row = connection_->execute(
       "SELECT pg_export_snapshot(), (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
       "ELSE pg_current_wal_lsn() END)::text, current_setting('server_version')");
   snapshot_ = row[0].get<std::string>(0);
   part_.start_lsn = row[0].get<std::string>(1);
   part_.server_version = row[0].get<std::string>(2);
-  part_.tables = postgres_table_stats(*connection_);
+  try {
+    part_.tables = postgres_table_stats(*connection_);
+  } catch (const TimeoutError& e) {
+    if (e.sqlstate() != "55P03") throw;  // lock_not_available
+    throw BackupError(fmt::format(
+        "backup of '{}' ({}): a table stayed locked for longer than lock_wait_timeout ({} ms): {}",
+        target.name, part_.source, settings.lock_wait_timeout.count(), e.message()));
+  }
   part_.schema_version = schema_version_of(*connection_, settings.history_table);
 }
 
@@ -154,12 +166,15 @@ void LogicalSnapshot::dump(const BackupSettings& settings, const fs::path& dir,
                            const BackupProgressFn& progress) {
   const PgConnInfo info = parse_conninfo(uri_);
   const bool directory = settings.dump_format == DumpFormat::directory;
-  Command command{.args = {(settings.pg_bindir / "pg_dump").string(), "--dbname", info.conninfo,
-                           "--snapshot=" + snapshot_, "--verbose",
-                           directory ? "--format=directory" : "--format=custom", "--file",
-                           (dir / (directory ? kDirectoryDump : kCustomFile)).string()}};
+  Command command{
+      .args = {(settings.pg_bindir / "pg_dump").string(), "--dbname", info.conninfo,
+               "--snapshot=" + snapshot_, "--verbose",
+               fmt::format("--lock-wait-timeout={}", settings.lock_wait_timeout.count()),
+               directory ? "--format=directory" : "--format=custom", "--file",
+               (dir / (directory ? kDirectoryDump : kCustomFile)).string()}};
   if (directory) command.args.push_back(fmt::format("--jobs={}", std::max(settings.jobs, 1)));
   command.on_stderr_line = table_counter(progress, "dump", part_.name, part_.tables.size());
+  command.timeout = settings.command_timeout;
   info.add_password(command);
   run_checked(command, fmt::format("pg_dump of '{}' ({})", part_.name, part_.source));
   if (progress) progress({.phase = "checksum", .target = part_.name});

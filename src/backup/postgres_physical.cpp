@@ -65,20 +65,21 @@ VerifyCheck verifybackup(const BackupSettings& settings, const BackupPart& part,
                          const fs::path& dir) {
   VerifyCheck check{.target = part.name, .name = "pg_verifybackup"};
   const CommandResult r = run({.args = {(settings.pg_bindir / "pg_verifybackup").string(),
-                                        "--quiet", (dir / kDataDir).string()}});
+                                        "--quiet", (dir / kDataDir).string()},
+                               .timeout = settings.command_timeout});
   check.ok = r.exit_code == 0;
   check.detail = check.ok ? "every file and the WAL match pg_basebackup's manifest" : r.err;
   while (!check.detail.empty() && check.detail.back() == '\n') check.detail.pop_back();
   return check;
 }
 
-VerifyCheck amcheck(const ScratchInstance& scratch, const BackupPart& part,
-                    const std::string& superuser) {
+VerifyCheck amcheck(const BackupSettings& settings, const ScratchInstance& scratch,
+                    const BackupPart& part, const std::string& superuser) {
   VerifyCheck check{.target = part.name, .name = "amcheck"};
   try {
     scratch.run_tool({"pg_amcheck", "--maintenance-db", scratch.conninfo("postgres", superuser),
                       "--all", "--install-missing", "--no-strict-names"},
-                     "pg_amcheck");
+                     "pg_amcheck", settings.command_timeout);
     check.ok = true;
     check.detail = "heap and B-tree indexes of every database are consistent";
   } catch (const BackupError& e) {
@@ -120,6 +121,7 @@ BackupPart base_backup(const BackupSettings& settings, const BackupTarget& targe
                            "--wal-method=stream", "--checkpoint=fast", "--progress", "--label",
                            label}};
   command.on_stderr_line = kb_counter(progress, target.name);
+  command.timeout = settings.command_timeout;
   info.add_password(command);
   run_checked(command, fmt::format("pg_basebackup of '{}' ({})", target.name, part.source));
   if (progress) progress({.phase = "checksum", .target = target.name});
@@ -153,7 +155,7 @@ PartVerification verify_physical(const BackupSettings& settings, const BackupPar
   if (!start.ok) return out;
 
   if (progress) progress({.phase = "check", .target = part.name});
-  out.checks.push_back(amcheck(*scratch, part, part.superuser));
+  out.checks.push_back(amcheck(settings, *scratch, part, part.superuser));
   // The application's database, as the copy has it (no manifest figures to compare: the
   // copy is the server as of the end of the backup, not of one snapshot).
   const std::string database = part.source.substr(part.source.rfind('/') + 1);

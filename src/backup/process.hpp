@@ -1,8 +1,12 @@
 // Runs PostgreSQL's programs (pg_dump, pg_basebackup, initdb, pg_ctl, ...) as child processes:
 // arguments as an array (no shell), passwords through the environment (never argv, which any
 // user can read in /proc), stderr read line by line for progress and kept for error messages.
+// A child never outlives its welcome: it runs in its own process group, which is stopped when
+// it runs past its timeout or when the caller gives up (a progress callback that throws), and
+// it gets SIGTERM from the kernel if nexdb itself dies (PR_SET_PDEATHSIG).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -21,8 +25,12 @@ struct Command {
   std::string run_as{};
   /// Standard output goes to this file (truncated) instead of being captured.
   std::filesystem::path stdout_file{};
-  /// Called for each line of standard error (lines end at '\n' or '\r': progress redraws).
+  /// Called for each line of standard error (lines end at '\n' or '\r': progress redraws). If
+  /// it throws, the child is stopped and the exception propagates from run().
   std::function<void(std::string_view line)> on_stderr_line{};
+  /// Stop the child (SIGTERM to its process group, SIGKILL a few seconds later) and throw
+  /// BackupError when it runs longer than this. Never unbounded: long jobs pass their own.
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
 };
 
 struct CommandResult {
@@ -31,7 +39,7 @@ struct CommandResult {
   std::string err{};  // the last 8 kB of standard error
 };
 
-/// Runs `command` to completion. Throws BackupError when it cannot be started.
+/// Runs `command` to completion. Throws BackupError when it cannot be started or timed out.
 CommandResult run(const Command& command);
 
 /// Runs `command`; BackupError "<what> failed (exit N): <stderr tail>" unless it exits 0.

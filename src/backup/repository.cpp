@@ -1,9 +1,14 @@
 #include "backup/repository.hpp"
 
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "backup/durable_file.hpp"
@@ -145,7 +150,29 @@ std::string Repository::new_id(BackupKind kind, Timestamp at) const {
   return id;
 }
 
-fs::path Repository::begin(const std::string& id) const {
+PartialBackup::~PartialBackup() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+bool in_progress(const fs::path& partial) {
+  const int fd = ::open((partial / kInProgressFile).c_str(), O_RDWR | O_CLOEXEC);
+  if (fd >= 0) {
+    const bool locked = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return locked;
+  }
+  // No lock file: its writer is between mkdir and the lock, or an earlier nexdb wrote it. The
+  // directory's own mtime misses writes into files below it: look at the newest of them.
+  std::error_code ec;
+  auto newest = fs::last_write_time(partial, ec);
+  for (auto it = fs::recursive_directory_iterator(partial, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    newest = std::max(newest, it->last_write_time(ec));
+  }
+  return fs::file_time_type::clock::now() - newest < std::chrono::hours(24);
+}
+
+PartialBackup Repository::begin(const std::string& id) const {
   std::error_code ec;
   fs::create_directories(root_, ec);
   if (ec)
@@ -156,16 +183,26 @@ fs::path Repository::begin(const std::string& id) const {
     throw BackupError(
         fmt::format("cannot create {}: {}", partial.string(), ec ? ec.message() : "it exists"));
   }
-  return partial;
+  const fs::path lock = partial / kInProgressFile;
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw BackupError(fmt::format("cannot lock {}: {}", lock.string(), std::strerror(error)));
+  }
+  return PartialBackup(partial, fd);
 }
 
-fs::path Repository::commit(const fs::path& partial, BackupInfo& info) const {
-  write_file_atomically(partial / kManifestFile, manifest_to_json(info));
+fs::path Repository::commit(const PartialBackup& partial, BackupInfo& info) const {
+  write_file_atomically(partial.path() / kManifestFile, manifest_to_json(info));
   const fs::path final_dir = root_ / info.id;
   std::error_code ec;
-  fs::rename(partial, final_dir, ec);
-  if (ec)
-    throw BackupError(fmt::format("cannot move {} into place: {}", partial.string(), ec.message()));
+  fs::rename(partial.path(), final_dir, ec);
+  if (ec) {
+    throw BackupError(
+        fmt::format("cannot move {} into place: {}", partial.path().string(), ec.message()));
+  }
+  fs::remove(final_dir / kInProgressFile, ec);  // the manifest now says it is complete
   sync_path(root_);
   info.directory = final_dir;
   return final_dir;

@@ -140,7 +140,8 @@ void ScratchInstance::start() {
       run({.args = {(bindir_ / "pg_ctl").string(), "-D", (base_ / "data").string(), "-l",
                     (base_ / "server.log").string(), "-w", "-t", "600", "-s", "-o",
                     server_options(port_, base_), "start"},
-           .run_as = user_});
+           .run_as = user_,
+           .timeout = std::chrono::minutes(11)});  // pg_ctl gives up after its -t 600
   running_ = true;  // pg_ctl may have started it even when waiting failed: stop() cleans up
   if (result.exit_code != 0) {
     throw BackupError(
@@ -191,10 +192,10 @@ std::string ScratchInstance::conninfo(std::string_view dbname, std::string_view 
                      port_, user, dbname);
 }
 
-CommandResult ScratchInstance::run_tool(std::vector<std::string> args,
-                                        std::string_view what) const {
+CommandResult ScratchInstance::run_tool(std::vector<std::string> args, std::string_view what,
+                                        std::chrono::milliseconds timeout) const {
   args.front() = (bindir_ / args.front()).string();
-  return run_checked({.args = std::move(args)}, what);
+  return run_checked({.args = std::move(args), .timeout = timeout}, what);
 }
 
 }  // namespace nexdb::backup_detail

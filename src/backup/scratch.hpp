@@ -29,7 +29,8 @@ class ScratchInstance {
   std::string conninfo(std::string_view dbname, std::string_view user) const;
   int port() const noexcept { return port_; }
   /// Runs a PostgreSQL program (args[0] is its name in bindir) against this server.
-  CommandResult run_tool(std::vector<std::string> args, std::string_view what) const;
+  CommandResult run_tool(std::vector<std::string> args, std::string_view what,
+                         std::chrono::milliseconds timeout) const;
 
  private:
   explicit ScratchInstance(const BackupSettings& settings);

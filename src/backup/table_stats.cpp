@@ -114,6 +114,13 @@ std::string file_checksum(const std::filesystem::path& path) {
 }
 
 std::vector<TableStats> postgres_table_stats(Connection& connection) {
+  // ROW(...)::text depends on these: a timestamptz prints in the session's TimeZone, dates in
+  // its DateStyle, and so on. The source, a scratch instance fresh from initdb and a temporary
+  // database on another server (pg_dump does not carry ALTER DATABASE ... SET) must all print
+  // the same value the same way.
+  connection.execute_script(
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+      "SET extra_float_digits = 3; SET bytea_output = 'hex'; SET lc_monetary = 'C'");
   std::vector<TableStats> tables;
   const Rows list = connection.execute(std::string(kPostgresTables));
   for (Row row : list) {

@@ -17,7 +17,9 @@ namespace nexdb::backup_detail {
 std::string file_checksum(const std::filesystem::path& path);
 
 /// Every user table of the connection's database (not the catalogs, not extension members),
-/// by schema and name, in the transaction the connection is in.
+/// by schema and name, in the transaction the connection is in. Pins the session's TimeZone,
+/// DateStyle, IntervalStyle, extra_float_digits, bytea_output and lc_monetary first, so that
+/// the checksums do not depend on the database's or the server's defaults.
 std::vector<TableStats> postgres_table_stats(Connection& connection);
 
 /// Every table of an open SQLite database (not sqlite_* internals), by name.

@@ -143,6 +143,8 @@ class Describer {
     add("backup.jobs", config_.backup.jobs);
     add("backup.pg_bindir", config_.backup.pg_bindir);
     add("backup.verify_server", redact_password(config_.backup.verify_server));
+    add("backup.command_timeout_minutes", config_.backup.command_timeout_minutes);
+    add("backup.lock_wait_timeout_seconds", config_.backup.lock_wait_timeout_seconds);
   }
 
   std::vector<ConfigEntry> take() { return std::move(entries_); }

@@ -205,6 +205,8 @@ BackupConfig read_backup(const TableReader& backup) {
   if (auto v = backup.integer("keep_last")) out.keep_last = *v;
   if (auto v = backup.integer("keep_days")) out.keep_days = *v;
   if (auto v = backup.integer("jobs", 1)) out.jobs = *v;
+  if (auto v = backup.integer("command_timeout_minutes", 1)) out.command_timeout_minutes = *v;
+  if (auto v = backup.integer("lock_wait_timeout_seconds", 1)) out.lock_wait_timeout_seconds = *v;
   if (auto v = backup.string("verify_server")) {
     if (!v->empty()) {
       if (auto problem = check_uri(*v)) backup.fail("verify_server", *problem);

@@ -130,6 +130,7 @@ inline constexpr KeySpec migrations_keys[] = {
 inline constexpr KeySpec backup_keys[] = {
     {"repository", Kind::string}, {"keep_last", Kind::integer},  {"keep_days", Kind::integer},
     {"jobs", Kind::integer},      {"pg_bindir", Kind::string},   {"verify_server", Kind::string},
+    {"command_timeout_minutes", Kind::integer},  {"lock_wait_timeout_seconds", Kind::integer},
 };
 
 /// The [connection] keys; [database] is those plus `uri` (the foundation's form).

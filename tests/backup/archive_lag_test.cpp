@@ -1,5 +1,6 @@
 // Archiving pauses while a streaming replica is too far behind, and goes on once it catches
 // up. The lag is real: replay is paused on one of the shared cluster's replicas.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -69,6 +70,40 @@ TEST(ArchiveLag, PausesWhileAReplicaIsBehindAndResumesWhenItCatchesUp) {
   EXPECT_GE(report.paused, 1000ms);
   EXPECT_GT(max_lag_seen, 64u * 1024);
   EXPECT_EQ(db.execute("SELECT count(*) FROM orders_archive").scalar<std::int64_t>(), 2000);
+  db.close();
+}
+
+TEST(ArchiveLag, AReplicaThatCannotBeReachedStopsArchivingAfterMaxWait) {
+  EXPECT_GT(LagLimit{}.max_wait.count(), 0) << "a replica that is down would hold it for ever";
+  PgDatabase source;
+  Database db = Database::open(source.uri());
+  seed(db, 5, 100);
+  const std::string down =
+      fmt::format("postgresql://nexdb@127.0.0.1:{}/nexdb?connect_timeout=1", closed_port());
+  std::vector<ArchiveProgress> seen;
+  ArchiveSettings s{.table = "orders",
+                    .where = "true",
+                    .batch_size = 50,
+                    .lag = {.replicas = {down},
+                            .max_bytes = 64 * 1024,
+                            .check_interval = 100ms,
+                            .max_wait = 500ms},
+                    .job = "unreachable replica",
+                    .progress = [&](const ArchiveProgress& p) { seen.push_back(p); }};
+  try {
+    Archiver(db, s).run();
+    FAIL() << "archived past a replica nobody could measure";
+  } catch (const ArchiveError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("could not be reached"), std::string::npos) << message;
+    EXPECT_NE(message.find(std::to_string(closed_port())), std::string::npos) << message;
+    EXPECT_NE(message.find("resumes where it stopped"), std::string::npos) << message;
+  }
+  ASSERT_FALSE(seen.empty());
+  EXPECT_TRUE(seen.back().paused);
+  EXPECT_FALSE(seen.back().replica_error.empty());
+  EXPECT_EQ(seen.back().replica.find("could not"), std::string::npos) << "name and cause apart";
+  EXPECT_EQ(db.execute("SELECT count(*) FROM orders").scalar<std::int64_t>(), 100);  // none moved
   db.close();
 }
 

@@ -1,6 +1,9 @@
 // The Archiver against a real database (built twice: SQLite files and PostgreSQL databases).
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -213,12 +216,14 @@ struct SUITE(InterruptedBatch) : SUITE(Archive) {
           "INSERT INTO orders (id, user_id, status, total, created_at) VALUES (?, ?, ?, ?, ?)",
           row[0][0], row[0][1], row[0][2], row[0][3], row[0][4]);
     }
+    nlohmann::json keys = nlohmann::json::array();
+    for (auto id : batch) keys.push_back(fmt::format("i:{}", id));
     target->execute(
         "UPDATE nexdb_archive_checkpoint SET state = 'copied', previous_key = last_key, last_key = "
-        "?, "
-        "pending_first = ?, pending_last = ?, pending_rows = 20 WHERE job = 'interrupted'",
+        "?, pending_first = ?, pending_last = ?, pending_rows = 20, pending_keys = ? "
+        "WHERE job = 'interrupted'",
         fmt::format("i:{}", batch.back()), fmt::format("i:{}", batch.front()),
-        fmt::format("i:{}", batch.back()));
+        fmt::format("i:{}", batch.back()), keys.dump());
   }
   ArchiveReport resume() {
     ArchiveSettings s = settings();
@@ -291,6 +296,186 @@ TEST_F(SUITE(Archive), BadRequestsAreClearErrorsAndMoveNothing) {
       ArchiveError);
   EXPECT_THROW(Archiver(db, {.table = "orders", .where = "no_such_column > 1"}).run(), SqlError);
   EXPECT_EQ(ids("orders"), all_ids);
+}
+
+/// A table keyed by text under a collation, and one keyed by NUMERIC, with `rows` rows each.
+void make_odd_keys(Database& db, int rows) {
+  db.execute(kPostgres
+                 ? "CREATE TABLE codes (code TEXT COLLATE \"en-x-icu\" PRIMARY KEY, n INT NOT NULL)"
+                 : "CREATE TABLE codes (code TEXT COLLATE NOCASE PRIMARY KEY, n INT NOT NULL)");
+  db.execute("CREATE TABLE amounts (amount NUMERIC PRIMARY KEY, n INT NOT NULL)");
+  for (int i = 0; i < rows; ++i) {
+    // a00 < B01 < c02 under the collation; bytes put B01 first. 9 < 10 as numbers, not as text.
+    db.execute(fmt::format("INSERT INTO codes VALUES ('{}{:02}', {})",
+                           static_cast<char>((i % 2 ? 'A' : 'a') + i % 26), i, i));
+    db.execute(fmt::format("INSERT INTO amounts VALUES ({}, {})", 9 + i, i));
+  }
+}
+
+TEST_F(SUITE(Archive), KeysAnotherDatabaseOrdersDifferentlyArriveExactlyOnce) {
+  // PostgreSQL into SQLite (collations do not carry over; numerics become exact TEXT); SQLite
+  // into SQLite (NOCASE carries over).
+  make_odd_keys(db, 60);
+  Database target = Database::open("sqlite:" + dir.path() + "/archive.db");
+  for (const char* table : {"codes", "amounts"}) {
+    ArchiveSettings s{
+        .table = table, .where = "n % 3 <> 0", .to = {.database = target}, .batch_size = 7};
+    const ArchiveReport report = Archiver(db, s).run();
+    EXPECT_EQ(report.rows, 40u) << table;
+    EXPECT_EQ(target.execute(fmt::format("SELECT count(*) FROM {}", table)).scalar<std::int64_t>(),
+              40)
+        << table;
+    EXPECT_EQ(target.execute(fmt::format("SELECT count(DISTINCT n) FROM {}", table))
+                  .scalar<std::int64_t>(),
+              40)
+        << table;
+    EXPECT_EQ(db.execute(fmt::format("SELECT count(*) FROM {}", table)).scalar<std::int64_t>(), 20)
+        << table;
+    EXPECT_EQ(db.execute(fmt::format("SELECT count(*) FROM {} WHERE n % 3 <> 0", table))
+                  .scalar<std::int64_t>(),
+              0)
+        << table;
+    EXPECT_EQ(Archiver(db, s).run().rows, 0u) << table;  // a rerun finds nothing, copies nothing
+  }
+  if (!kPostgres) {
+    EXPECT_NE(target.execute("SELECT sql FROM sqlite_master WHERE name = 'codes'")
+                  .scalar<std::string>()
+                  .find("COLLATE NOCASE"),
+              std::string::npos);
+  }
+  target.close();
+}
+
+TEST_F(SUITE(Archive), AnArchiveTableCreatedInTheSameKindOfDatabaseKeepsTheKeysCollation) {
+  make_odd_keys(db, 30);
+  const OtherDatabase other(kDialect, dir.path() + "/archive.db");
+  Database target = Database::open(other.uri());
+  const ArchiveReport report =
+      Archiver(db, {.table = "codes", .where = "true", .to = {.database = target}, .batch_size = 4})
+          .run();
+  EXPECT_EQ(report.rows, 30u);
+  const std::string collation =
+      kPostgres ? target
+                      .execute(
+                          "SELECT c.collname::text FROM pg_attribute a JOIN pg_collation c ON "
+                          "c.oid = a.attcollation WHERE a.attrelid = 'codes'::regclass AND "
+                          "a.attname = 'code'")
+                      .scalar<std::string>()
+                : target.execute("SELECT sql FROM sqlite_master WHERE name = 'codes'")
+                      .scalar<std::string>();
+  EXPECT_NE(collation.find(kPostgres ? "en-x-icu" : "COLLATE NOCASE"), std::string::npos)
+      << collation;
+  // The archive orders its keys as the source did.
+  const Rows first = target.execute("SELECT code FROM codes ORDER BY code LIMIT 2");
+  EXPECT_EQ(first[0].get<std::string>(0), "a00");
+  EXPECT_EQ(first[1].get<std::string>(0), "a26");
+  target.close();
+}
+
+TEST_F(SUITE(Archive), AKeyTheArchiveAlreadyHoldsIsNeverCopiedTwice) {
+  Database target = Database::open("sqlite:" + dir.path() + "/archive.db");
+  // An archive table without a key, already holding one of the rows about to be archived.
+  target.execute(
+      "CREATE TABLE orders (id INTEGER NOT NULL, user_id INTEGER NOT NULL, status TEXT NOT NULL, "
+      "total NUMERIC NOT NULL, created_at TIMESTAMP NOT NULL)");
+  const std::int64_t taken = *std::next(old_ids.begin(), 70);
+  target.execute("INSERT INTO orders VALUES (?, 1, 'new', 1, '2024-01-01 00:00:00')", taken);
+  ArchiveSettings s = settings();
+  s.to.database = target;
+  try {
+    Archiver(db, s).run();
+    FAIL() << "archived a key the archive already held";
+  } catch (const ArchiveError& e) {
+    EXPECT_NE(std::string(e.what()).find("already holds"), std::string::npos) << e.what();
+  }
+  // The batches before it moved; the one holding it did not (neither copied nor deleted).
+  EXPECT_EQ(
+      target.execute("SELECT count(*) FROM orders WHERE id = ?", taken).scalar<std::int64_t>(), 1);
+  EXPECT_TRUE(ids("orders").contains(taken));
+  const auto archived = target.execute("SELECT count(*) FROM orders").scalar<std::int64_t>();
+  EXPECT_EQ(archived - 1 + static_cast<std::int64_t>(ids("orders").size()),
+            static_cast<std::int64_t>(all_ids.size()));
+  target.close();
+}
+
+TEST_F(SUITE(Archive), KeysThatMayBeNullAreRefusedBeforeAnythingMoves) {
+  if (kPostgres) {
+    // A primary key is never NULL here; a nullable unique column named as the key is refused.
+    db.execute("CREATE TABLE tags (id BIGINT PRIMARY KEY, code TEXT UNIQUE, n INT NOT NULL)");
+    db.execute("INSERT INTO tags VALUES (1, NULL, 1), (2, 'b', 2)");
+    EXPECT_THROW(Archiver(db, {.table = "tags", .where = "true", .key = "code"}).run(),
+                 ArchiveError);
+  } else {
+    // SQLite lets a TEXT primary key hold NULLs: such rows could not be cut or deleted by key.
+    db.execute("CREATE TABLE tags (code TEXT PRIMARY KEY, n INT NOT NULL)");
+    db.execute("INSERT INTO tags VALUES (NULL, 1), (NULL, 2), ('a', 3), ('b', 4)");
+    try {
+      Archiver(db, {.table = "tags", .where = "true"}).run();
+      FAIL() << "archived by a key holding NULLs";
+    } catch (const ArchiveError& e) {
+      EXPECT_NE(std::string(e.what()).find("2 row(s) whose key code is NULL"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_THROW(db.execute("SELECT 1 FROM tags_archive"), SqlError);  // nothing created
+  }
+  EXPECT_EQ(db.execute("SELECT count(*) FROM tags").scalar<std::int64_t>(), kPostgres ? 2 : 4);
+  // INTEGER PRIMARY KEY (never NULL on SQLite) may be named as the key.
+  ArchiveSettings s = settings();
+  s.key = "id";
+  EXPECT_EQ(Archiver(db, s).run().rows, old_ids.size());
+}
+
+TEST_F(SUITE(Archive), OneWriterPerFileWhateverTheJob) {
+  ArchiveSettings s = settings();
+  s.to.file = dir.path() + "/orders.jsonl";
+  s.lock_wait = std::chrono::milliseconds(200);
+  const std::string lock = s.to.file.string() + ".lock";
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // another archiver, another job, same file
+  s.job = "another job";
+  try {
+    Archiver(db, s).run();
+    FAIL() << "wrote a file another archiver holds";
+  } catch (const ArchiveError& e) {
+    EXPECT_NE(std::string(e.what()).find("another archiver is writing"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(ids("orders"), all_ids);
+  EXPECT_FALSE(std::filesystem::exists(s.to.file));
+  ::close(fd);
+  EXPECT_EQ(Archiver(db, s).run().rows, old_ids.size());
+}
+
+TEST_F(SUITE(Archive), EveryShardIsArchivedAndAFailingOneStopsNoOther) {
+  // Three "shards": this database, another one like it, and one without the table.
+  const OtherDatabase other(kDialect, dir.path() + "/b.db");
+  Database b = Database::open(other.uri());
+  seed(b, 5, 300);
+  Database c = Database::open("sqlite:" + dir.path() + "/c.db");
+  const std::vector<ArchiveShard> shards{
+      {.name = "a", .source = db}, {.name = "b", .source = b}, {.name = "c", .source = c}};
+  ArchiveSettings s{.table = "orders", .where = "id % 10 <> 0", .batch_size = 50, .job = "shards"};
+  s.to.file = dir.path() + "/orders.jsonl";
+  const auto outcomes = archive_shards(shards, s);
+  ASSERT_EQ(outcomes.size(), 3u);
+  ASSERT_TRUE(outcomes[0].report) << outcomes[0].error;
+  ASSERT_TRUE(outcomes[1].report) << outcomes[1].error;
+  EXPECT_EQ(outcomes[0].report->rows, 900u);
+  EXPECT_EQ(outcomes[1].report->rows, 270u);
+  EXPECT_EQ(outcomes[0].report->job, "shards@a");
+  EXPECT_FALSE(outcomes[2].report);
+  EXPECT_NE(outcomes[2].error.find("does not exist"), std::string::npos) << outcomes[2].error;
+  // One file per shard, the shard's name before the extension.
+  for (const auto& [name, rows] : {std::pair{"a", 900}, std::pair{"b", 270}}) {
+    std::ifstream in(fmt::format("{}/orders-{}.jsonl", dir.path(), name));
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    EXPECT_EQ(lines, rows) << name;
+  }
+  EXPECT_EQ(b.execute("SELECT count(*) FROM orders").scalar<std::int64_t>(), 30);
+  b.close();
+  c.close();
 }
 
 }  // namespace

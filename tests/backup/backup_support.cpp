@@ -1,14 +1,20 @@
 #include "backup_support.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <random>
+#include <stdexcept>
 
 #include "nexdb/identifier.hpp"
 #include "nexdb/migrate.hpp"
 #include "support/test_env.hpp"
+
+extern char** environ;
 
 namespace nexdb::test {
 
@@ -36,6 +42,14 @@ PgDatabase::PgDatabase() : name_(unique_pg_database_name()) {
 }
 
 PgDatabase::~PgDatabase() { drop_pg_database(name_); }
+
+OtherDatabase::OtherDatabase(Dialect dialect, const std::string& sqlite_file) {
+  if (dialect == Dialect::postgres) {
+    uri_ = pg_.emplace().uri();
+  } else {
+    uri_ = "sqlite:" + sqlite_file;
+  }
+}
 
 void seed(Database& db, int users, int orders) {
   const bool pg = db.dialect() == Dialect::postgres;
@@ -92,6 +106,54 @@ BackupSettings test_settings(const std::string& dir) {
   s.scratch_ports = {.first = 21450, .count = 50};
   s.scratch_dir = "/tmp";
   return s;
+}
+
+Process start_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                      bool capture) {
+  std::vector<std::string> args = argv;
+  std::vector<char*> arg_pointers;
+  for (auto& a : args) arg_pointers.push_back(a.data());
+  arg_pointers.push_back(nullptr);
+  std::vector<std::string> vars = env;
+  for (char** e = environ; *e != nullptr; ++e) vars.emplace_back(*e);
+  std::vector<char*> env_pointers;
+  for (auto& v : vars) env_pointers.push_back(v.data());
+  env_pointers.push_back(nullptr);
+
+  int fds[2] = {-1, -1};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (capture && ::pipe(fds) == 0) {
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  }
+  Process p;
+  const int rc = posix_spawn(&p.pid, args[0].c_str(), &actions, nullptr, arg_pointers.data(),
+                             env_pointers.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (fds[1] >= 0) ::close(fds[1]);
+  if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+  p.out = fds[0];
+  return p;
+}
+
+ProcessEnd finish_process(Process process) {
+  ProcessEnd end;
+  if (process.out >= 0) {
+    char buffer[512];
+    ssize_t n;
+    while ((n = ::read(process.out, buffer, sizeof buffer)) > 0)
+      end.output.append(buffer, static_cast<std::size_t>(n));
+    ::close(process.out);
+  }
+  int status = 0;
+  ::waitpid(process.pid, &status, 0);
+  end.killed = WIFSIGNALED(status);
+  end.signal = end.killed ? WTERMSIG(status) : 0;
+  end.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return end;
 }
 
 }  // namespace nexdb::test

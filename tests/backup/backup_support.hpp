@@ -2,9 +2,13 @@
 // schema (users and orders through a real migration), and table fingerprints to compare.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "nexdb/backup.hpp"
 #include "nexdb/database.hpp"
@@ -32,6 +36,18 @@ class PgDatabase {
   std::string uri_;
 };
 
+/// Another database of `dialect`: a fresh PostgreSQL database (dropped on destruction), or the
+/// SQLite file `sqlite_file`.
+class OtherDatabase {
+ public:
+  OtherDatabase(Dialect dialect, const std::string& sqlite_file);
+  const std::string& uri() const { return uri_; }
+
+ private:
+  std::optional<PgDatabase> pg_;
+  std::string uri_;
+};
+
 /// Drops a database if it exists (for restore targets a test created by name).
 void drop_pg_database(const std::string& name);
 /// A unique database name (not created).
@@ -46,5 +62,22 @@ std::map<std::string, std::string> fingerprint(Database& db);
 
 /// Settings for a repository under `dir`, scratch instances on this worktree's ports.
 BackupSettings test_settings(const std::string& dir);
+
+/// A child process of a test (the archive runner), stdout captured or sent to /dev/null.
+struct Process {
+  pid_t pid = -1;
+  int out = -1;  // the read end of its stdout, when captured
+};
+/// Starts argv[0] with `env` ("NAME=value") added to ours.
+Process start_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                      bool capture);
+struct ProcessEnd {
+  bool killed = false;  // by a signal
+  int signal = 0;
+  int exit_code = -1;
+  std::string output{};
+};
+/// Reads its output to the end and waits for it.
+ProcessEnd finish_process(Process process);
 
 }  // namespace nexdb::test

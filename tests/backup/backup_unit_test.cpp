@@ -1,9 +1,14 @@
 // Backup internals that need no server: child processes, connection strings, manifests,
 // checksums and retention.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "backup/pg_conninfo.hpp"
 #include "backup/process.hpp"
@@ -35,6 +40,87 @@ TEST(BackupProcess, CapturesOutputExitCodeAndStderrLines) {
     EXPECT_EQ(std::string(e.what()), "the tool failed (exit 2): broken");
   }
   EXPECT_THROW(run({.args = {"/no/such/program"}}), BackupError);
+}
+
+/// The pid a shell wrote to `file` (waits for it to appear).
+pid_t pid_from(const fs::path& file) {
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(file);
+    pid_t pid = 0;
+    if (in >> pid && pid > 0) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+/// A shell that writes its pid to `pid_file`, then becomes `command`.
+std::vector<std::string> shell_with_pid(const fs::path& pid_file, const std::string& command) {
+  return {"/bin/sh", "-c", "echo $$ > " + pid_file.string() + "; exec " + command};
+}
+
+/// Gone, or a zombie nobody reaped (it no longer runs either way); waits up to 10 s.
+bool ends(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return true;
+    const auto close = line.rfind(')');
+    if (close != std::string::npos && line.substr(close + 2, 1) == "Z") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+/// The process whose pid is in `pid_file` has stopped running.
+void expect_stopped(const fs::path& pid_file, const char* why) {
+  const pid_t pid = pid_from(pid_file);
+  ASSERT_GT(pid, 0) << "the child never started";
+  EXPECT_TRUE(ends(pid)) << why;
+}
+
+TEST(BackupProcess, StopsAChildThatRunsPastItsTimeout) {
+  TempDir dir;
+  const fs::path pid_file = dir.path() + "/pid";
+  try {
+    run({.args = shell_with_pid(pid_file, "sleep 30"), .timeout = std::chrono::milliseconds(300)});
+    FAIL() << "no timeout";
+  } catch (const BackupError& e) {
+    EXPECT_NE(std::string(e.what()).find("longer than its timeout"), std::string::npos) << e.what();
+  }
+  expect_stopped(pid_file, "it ran on past its timeout");
+}
+
+TEST(BackupProcess, AThrowingProgressCallbackStopsAChattyChild) {
+  // The child writes to stderr without end: once nobody reads the pipe it would block for ever,
+  // and so would a parent waiting for it to exit.
+  TempDir dir;
+  const fs::path pid_file = dir.path() + "/pid";
+  int lines = 0;
+  Command chatty{.args = shell_with_pid(pid_file, "yes progress 1>&2"),
+                 .on_stderr_line = [&](std::string_view) {
+                   if (++lines == 3) throw std::runtime_error("cancelled by the caller");
+                 }};
+  EXPECT_THROW(run(chatty), std::runtime_error);
+  expect_stopped(pid_file, "it ran on after its caller gave up");
+}
+
+TEST(BackupProcess, AChildDoesNotOutliveNexdb) {
+  TempDir dir;
+  const fs::path pid_file = dir.path() + "/pid";
+  const pid_t nexdb = ::fork();  // stands for a nexdb process that dies mid-backup
+  ASSERT_GE(nexdb, 0);
+  if (nexdb == 0) {
+    try {
+      run({.args = shell_with_pid(pid_file, "sleep 30")});
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  ASSERT_GT(pid_from(pid_file), 0);
+  ::kill(nexdb, SIGKILL);
+  int status = 0;
+  ::waitpid(nexdb, &status, 0);
+  expect_stopped(pid_file, "pg_dump & co. would go on after nexdb died");
 }
 
 TEST(BackupProcess, SendsStdoutToAFile) {
@@ -129,32 +215,98 @@ TEST(BackupChecksum, IsStableAndSeesOneChangedByte) {
   EXPECT_NE(file_checksum(file), a);
 }
 
-TEST(BackupRetention, KeepsByCountAndAgeAndClearsOldUnfinishedBackups) {
+/// A complete backup of `kind` with one part, started `days_ago` days ago.
+BackupInfo add_backup(const Repository& repository, int days_ago,
+                      BackupKind kind = BackupKind::sqlite, std::string part = "default") {
+  BackupInfo info{.kind = kind, .started_at = now_utc() - std::chrono::hours(24 * days_ago)};
+  info.parts.push_back({.name = std::move(part), .dialect = Dialect::sqlite});
+  info.finished_at = info.started_at;
+  info.id = repository.new_id(info.kind, info.started_at);
+  repository.commit(repository.begin(info.id), info);
+  return info;
+}
+
+void set_age(const fs::path& path, std::chrono::hours age) {
+  fs::last_write_time(path, fs::file_time_type::clock::now() - age);
+}
+
+TEST(BackupRetention, KeepsByCountAndAgeAndClearsAbandonedUnfinishedBackups) {
   TempDir dir;
   const Repository repository(dir.path());
-  const Timestamp now = now_utc();
   std::vector<std::string> ids;
-  for (int days_ago : {30, 10, 2, 0}) {
-    BackupInfo info{.kind = BackupKind::sqlite,
-                    .started_at = now - std::chrono::hours(24 * days_ago)};
-    info.finished_at = info.started_at;
-    info.id = repository.new_id(info.kind, info.started_at);
-    repository.commit(repository.begin(info.id), info);
-    ids.push_back(info.id);
-  }
-  const fs::path stale = repository.begin("stale");
-  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(48));
-  const fs::path running = repository.begin("running");
+  for (int days_ago : {30, 10, 2, 0}) ids.push_back(add_backup(repository, days_ago).id);
+  // A backup whose writer died a minute ago (its lock went with it), one being written for two
+  // days (its directory untouched since: a single big pg_dump file grows below it), and two
+  // from an earlier nexdb (no lock file): one written to an hour ago, one abandoned long ago.
+  fs::path abandoned = repository.begin("abandoned").path();
+  const PartialBackup running = repository.begin("running");
+  fs::create_directories(running.path() / "main");
+  set_age(running.path() / "main", std::chrono::hours(48));
+  set_age(running.path(), std::chrono::hours(48));
+  const fs::path old_recent = dir.path() + "/.partial-old-recent";
+  fs::create_directories(old_recent / "main");
+  std::ofstream(old_recent / "main" / "database.dump") << "growing";
+  set_age(old_recent / "main", std::chrono::hours(48));
+  set_age(old_recent, std::chrono::hours(48));
+  const fs::path old_stale = dir.path() + "/.partial-old-stale";
+  fs::create_directories(old_stale);
+  set_age(old_stale, std::chrono::hours(48));
 
   BackupManager manager({.repository = dir.path()});
   const PruneReport report =
       manager.prune(RetentionPolicy{.keep_last = 1, .keep_for = std::chrono::hours(24 * 7)});
   EXPECT_EQ(report.kept, (std::vector<std::string>{ids[3], ids[2]}));
-  EXPECT_EQ(report.removed, (std::vector<std::string>{ids[1], ids[0], stale.filename().string()}));
-  EXPECT_FALSE(fs::exists(stale));
-  EXPECT_TRUE(fs::exists(running));
-  // With no rule at all nothing is pruned.
-  EXPECT_TRUE(manager.prune().removed.empty());
+  std::vector<std::string> removed = report.removed;
+  std::sort(removed.begin() + 2, removed.end());
+  EXPECT_EQ(removed, (std::vector<std::string>{ids[1], ids[0], abandoned.filename().string(),
+                                               ".partial-old-stale"}));
+  EXPECT_FALSE(fs::exists(abandoned));
+  EXPECT_FALSE(fs::exists(old_stale));
+  EXPECT_TRUE(fs::exists(running.path() / "main")) << "a backup being written was removed";
+  EXPECT_TRUE(fs::exists(old_recent));
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / ids[3] / kInProgressFile));
+  // With no rule at all no complete backup is pruned.
+  EXPECT_EQ(manager.prune().kept.size(), 2u);
+}
+
+TEST(BackupRetention, NeverRemovesTheNewestVerifiedBackupAndFailedOnesDoNotCount) {
+  TempDir dir;
+  const Repository repository(dir.path());
+  const BackupInfo verified = add_backup(repository, 3);
+  const BackupInfo unverified = add_backup(repository, 2);
+  const BackupInfo failed = add_backup(repository, 1);
+  repository.record_verification(verified, {.at = now_utc(), .ok = true});
+  repository.record_verification(failed, {.at = now_utc(), .ok = false});
+  BackupManager manager({.repository = dir.path()});
+
+  // keep_last 1: the newest backup that did not fail (unverified), and the newest verified one.
+  const PruneReport one = manager.prune(RetentionPolicy{.keep_last = 1}, true);
+  EXPECT_EQ(one.kept, (std::vector<std::string>{unverified.id, verified.id}));
+  EXPECT_EQ(one.removed, (std::vector<std::string>{failed.id}));
+
+  // Verified, then a newer one that failed: keep_last 1 keeps the verified one, not the failure.
+  fs::remove_all(unverified.directory);
+  const PruneReport report = manager.prune(RetentionPolicy{.keep_last = 1});
+  EXPECT_EQ(report.kept, (std::vector<std::string>{verified.id}));
+  EXPECT_EQ(report.removed, (std::vector<std::string>{failed.id}));
+  EXPECT_TRUE(fs::exists(verified.directory));
+}
+
+TEST(BackupRetention, EachClusterAndKindKeepsItsOwnNewest) {
+  TempDir dir;
+  const Repository repository(dir.path());
+  const BackupInfo a_old = add_backup(repository, 5, BackupKind::logical, "a");
+  const BackupInfo b_only = add_backup(repository, 4, BackupKind::logical, "b");
+  const BackupInfo a_new = add_backup(repository, 3, BackupKind::logical, "a");
+  const BackupInfo a_physical = add_backup(repository, 2, BackupKind::physical, "a");
+  const PruneReport report =
+      BackupManager({.repository = dir.path()}).prune(RetentionPolicy{.keep_last = 1});
+  std::vector<std::string> kept = report.kept;
+  std::sort(kept.begin(), kept.end());
+  std::vector<std::string> want{b_only.id, a_new.id, a_physical.id};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(kept, want) << "backups of cluster b counted against cluster a's";
+  EXPECT_EQ(report.removed, (std::vector<std::string>{a_old.id}));
 }
 
 TEST(BackupTargets, EveryClusterOfTheConfigurationOrOne) {

@@ -34,9 +34,9 @@ TEST_F(CliBackup, CreateListVerifyRestorePrune) {
   EXPECT_EQ(created["parts"][0]["schema_version"], "1.1.0");
 
   const Json listed = json("backup list");
-  ASSERT_EQ(listed.size(), 2u);  // the demo's own backup and this one
-  EXPECT_EQ(listed[1]["id"], id);
-  EXPECT_EQ(listed[1]["label"], "cli");
+  ASSERT_EQ(listed.size(), 1u);  // the demo keeps its backups in a repository of its own
+  EXPECT_EQ(listed[0]["id"], id);
+  EXPECT_EQ(listed[0]["label"], "cli");
 
   const Json verified = json("backup verify " + id);
   EXPECT_TRUE(verified["ok"].get<bool>());
@@ -58,15 +58,42 @@ TEST_F(CliBackup, CreateListVerifyRestorePrune) {
   EXPECT_EQ(json("backup list").size(), 1u);
 }
 
+/// Flips a byte of a SQLite backup's file, so that it fails verification.
+void corrupt(const std::string& dir, const std::string& id) {
+  const fs::path file =
+      fs::path(dir) / "nexdb-data" / "backups" / id / "default" / "database.sqlite3";
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(2000);
+  f.put('\x01');
+}
+
+TEST_F(CliBackup, PruneNeverRemovesTheOnlyVerifiedBackup) {
+  const std::string good = json("backup create")["id"];
+  EXPECT_TRUE(json("backup verify " + good)["ok"].get<bool>());
+  const std::string bad = json("backup create")["id"];
+  corrupt(dir.path(), bad);
+  EXPECT_FALSE(json("backup verify " + bad, 1)["ok"].get<bool>());
+  const Json pruned = json("backup prune --keep-last 1");
+  EXPECT_EQ(pruned["kept"], Json::array({good}));
+  EXPECT_EQ(pruned["removed"], Json::array({bad}));
+  const Json left = json("backup list");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]["id"], good);
+}
+
+TEST_F(CliBackup, TheDemoLeavesTheUsersBackupsAlone) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(json("backup create")["id"]);
+  ASSERT_EQ(run_cli("demo --users 20 --orders 500", dir.path()).exit_code, 0);
+  const Json listed = json("backup list");
+  ASSERT_EQ(listed.size(), 4u) << "the demo pruned the default repository";
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(listed[i]["id"], ids[i]);
+  EXPECT_TRUE(fs::exists(fs::path(dir.path()) / "nexdb-data" / "demo-backups"));
+}
+
 TEST_F(CliBackup, AFailedVerificationExitsWithOne) {
   const std::string id = json("backup create")["id"];
-  const fs::path file =
-      fs::path(dir.path()) / "nexdb-data" / "backups" / id / "default" / "database.sqlite3";
-  {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(2000);
-    f.put('\x01');
-  }
+  corrupt(dir.path(), id);
   const Json report = json("backup verify " + id, 1);
   EXPECT_FALSE(report["ok"].get<bool>());
   const auto listed = run_cli("backup list", dir.path());

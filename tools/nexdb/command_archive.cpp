@@ -45,7 +45,9 @@ ArchiveSettings settings_of(const ArchiveOptions& o) {
           .pause = std::chrono::milliseconds(o.sleep_ms),
           .lag = {.max_bytes = o.max_lag_bytes,
                   .max_delay = std::chrono::milliseconds(
-                      static_cast<std::int64_t>(o.max_lag_seconds * 1000))},
+                      static_cast<std::int64_t>(o.max_lag_seconds * 1000)),
+                  .max_wait = std::chrono::milliseconds(
+                      static_cast<std::int64_t>(o.max_lag_wait_seconds * 1000))},
           .max_rows = o.max_rows,
           .count_first = !o.no_count,
           .dry_run = o.dry_run,
@@ -71,8 +73,12 @@ class ArchiveBar {
     if (p.rows < done_ || p.total != total_) finish();  // the next shard
     total_ = p.total;
     if (p.paused && !paused_) {
-      term_.line(fmt::format("\n    {} {} is {} bytes / {} ms behind; waiting",
-                             term_.cyan("paused:"), p.replica, p.lag_bytes, p.lag_delay.count()));
+      term_.line(p.replica_error.empty()
+                     ? fmt::format("\n    {} {} is {} bytes / {} ms behind; waiting",
+                                   term_.cyan("paused:"), p.replica, p.lag_bytes,
+                                   p.lag_delay.count())
+                     : fmt::format("\n    {} {} cannot be reached ({}); waiting",
+                                   term_.cyan("paused:"), p.replica, p.replica_error));
     }
     if (!p.paused && paused_) term_.line("    " + term_.green("resumed"));
     paused_ = p.paused;
@@ -163,6 +169,12 @@ void add_archive_command(CLI::App& app, const GlobalOptions& global, CommandRegi
   archive
       ->add_option("--max-lag-seconds", o->max_lag_seconds,
                    "Pause while a replica is further behind (seconds)")
+      ->check(CLI::NonNegativeNumber);
+  archive
+      ->add_option("--max-lag-wait", o->max_lag_wait_seconds,
+                   "Give up after waiting this many seconds in one pause for a replica that is "
+                   "behind or unreachable (0 = wait for ever); a later run resumes")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   archive->add_option("--max-rows", o->max_rows, "Stop after this many rows (resume later)");
   archive->add_option("--job", o->job, "Checkpoint name (default: from table and destination)");

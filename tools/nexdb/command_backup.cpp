@@ -37,6 +37,8 @@ BackupSettings settings_of(const Config& config, const BackupOptions& options) {
   s.pg_bindir = config.backup.pg_bindir;
   s.jobs = static_cast<int>(config.backup.jobs);
   s.verify_server = config.backup.verify_server;
+  s.command_timeout = std::chrono::minutes(config.backup.command_timeout_minutes);
+  s.lock_wait_timeout = std::chrono::seconds(config.backup.lock_wait_timeout_seconds);
   s.retention = {
       .keep_last = static_cast<std::size_t>(options.keep_last.value_or(config.backup.keep_last)),
       .keep_for = std::chrono::hours(24 * options.keep_days.value_or(config.backup.keep_days))};
@@ -253,8 +255,10 @@ int prune(const GlobalOptions& global, BackupManager& manager, const BackupOptio
   const Terminal term;
   for (const auto& id : r.removed)
     fmt::print("{} {}\n", o.dry_run ? term.cyan("would remove") : term.red("removed"), id);
-  fmt::print("{} backup(s) kept (newest {}, younger than {} days)\n", r.kept.size(),
-             policy.keep_last, policy.keep_for.count() / 24);
+  fmt::print(
+      "{} backup(s) kept (per cluster and kind: the newest {} not failing verification, those "
+      "younger than {} days, and always the newest verified one)\n",
+      r.kept.size(), policy.keep_last, policy.keep_for.count() / 24);
   return 0;
 }
 

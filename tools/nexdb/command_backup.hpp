@@ -38,6 +38,7 @@ struct ArchiveOptions {
   std::int64_t sleep_ms = 0;
   std::uint64_t max_lag_bytes = 0;
   double max_lag_seconds = 0;
+  double max_lag_wait_seconds = 300;  // give up after one pause this long (0 = for ever)
   std::uint64_t max_rows = 0;
   std::string job{};
   std::string cluster{};

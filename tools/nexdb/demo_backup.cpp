@@ -13,7 +13,9 @@ namespace nexdb::cli {
 
 void demo_backup(DemoContext& demo) {
   demo.heading("A backup, verified by restoring it into a scratch file");
-  BackupManager backups({.repository = std::filesystem::path("nexdb-data") / "backups"});
+  // A repository of the demo's own: pruning it never touches the backups `nexdb backup` keeps
+  // in the default repository (nexdb-data/backups).
+  BackupManager backups({.repository = std::filesystem::path("nexdb-data") / "demo-backups"});
   const std::vector<BackupTarget> targets{
       {.name = "demo", .uri = std::string(default_database_uri)}};
   const BackupInfo taken = backups.create(targets, {.label = "nexdb demo"});
@@ -28,8 +30,8 @@ void demo_backup(DemoContext& demo) {
       check.checks.size(), check.ok ? demo.term.green("passed") : demo.term.red("FAILED"),
       check.restored.size()));
   demo.line(
-      fmt::format("    retention: the newest 3 demo backups are kept, {} older pruned "
-                  "(`nexdb backup list|verify|restore|prune`)",
+      fmt::format("    retention: the newest 3 demo backups (nexdb-data/demo-backups) are kept, "
+                  "{} older pruned (`nexdb backup list|verify|restore|prune`)",
                   pruned.removed.size()));
   demo.report["backup"] = {{"id", taken.id},
                            {"size", taken.size},
