@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -70,6 +71,28 @@ TEST(CliPostgres, ReplicaStatusShowsEachHostsRoleAndHealth) {
   const auto degraded = run_cli("--config dead.toml --format json replica status", dir.path());
   EXPECT_EQ(degraded.exit_code, 1) << degraded.output;
   EXPECT_NE(degraded.output.find("\"healthy\": false"), std::string::npos) << degraded.output;
+}
+
+// Review item 4: a replica that cannot be reached counts as behind; from the CLI the archiver
+// must give up after --max-lag-wait (default finite), say why, and move nothing.
+TEST(CliPostgres, ArchiveGivesUpOnAnUnreachableReplicaAfterMaxLagWait) {
+  TempDir dir;
+  const std::string table = "cli_lag_orders_" + std::to_string(::getpid());
+  auto conn = connect(pg_primary_uri());
+  conn->execute_script("DROP TABLE IF EXISTS " + table + ", " + table + "_old; CREATE TABLE " +
+                       table + " (id bigint PRIMARY KEY); INSERT INTO " + table +
+                       " SELECT g FROM generate_series(1, 20) g");
+  std::ofstream(dir.path() + "/dead.toml") << "[clusters.main]\nprimary = \"" << pg_primary_uri()
+                                           << "\"\nreplicas = [\"postgresql://nexdb@127.0.0.1:"
+                                           << closed_port() << "/nexdb?connect_timeout=1\"]\n";
+  const auto r = run_cli("--config dead.toml archive --table " + table + " --where true --to " +
+                             table + "_old --max-lag-bytes 1024 --max-lag-wait 0.5",
+                         dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("could not be reached"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("max_wait 500 ms"), std::string::npos) << r.output;
+  EXPECT_EQ(conn->execute("SELECT count(*) FROM " + table).scalar<std::int64_t>(), 20);
+  conn->execute_script("DROP TABLE IF EXISTS " + table + ", " + table + "_old");
 }
 
 }  // namespace
