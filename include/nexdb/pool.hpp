@@ -54,7 +54,7 @@ struct PoolStats {
   std::size_t active = 0;   // leased out
   std::size_t waiting = 0;  // callers waiting for a connection (acquire() and acquire_async())
   std::uint64_t acquired = 0;
-  std::uint64_t timeouts = 0;   // acquire() calls that ended in PoolExhausted
+  std::uint64_t timeouts = 0;   // waits that ended in PoolExhausted (acquire(), expire_waiter())
   std::uint64_t created = 0;    // connections opened
   std::uint64_t destroyed = 0;  // connections closed (broken, idle, lifetime, shutdown)
   std::uint64_t validation_failures = 0;
@@ -136,6 +136,9 @@ class ConnectionPool {
   std::uint64_t acquire_async(AcquireCallback done,
                               std::source_location where = std::source_location::current());
   bool cancel_waiter(std::uint64_t ticket);
+  /// cancel_waiter() for a caller whose wait timed out: also counted in PoolStats::timeouts,
+  /// as a sync acquire() ending in PoolExhausted is.
+  bool expire_waiter(std::uint64_t ticket);
 
   /// Stops handing out connections, fails waiters with PoolClosed, closes idle connections,
   /// waits up to `grace` for leases to come back, and stops the housekeeper. A lease still out

@@ -104,6 +104,7 @@ StatementKind classify_sql(std::string_view sql) noexcept;
 
 namespace detail {
 class ReplicaState;
+struct ReplicaAccess;  // the async layer's way to the routing state
 }
 
 class Session;
@@ -179,6 +180,7 @@ class ReplicaManager {
 
  private:
   friend class Session;
+  friend struct detail::ReplicaAccess;
   std::unique_ptr<detail::ReplicaState> state_;
 };
 

@@ -109,9 +109,7 @@ namespace {
 // Checked on the connection that will run the read, so the answer cannot go stale between the
 // check and the query (replay only moves forward). A primary has everything it wrote.
 bool caught_up(Connection& connection, ConsistencyToken token) {
-  Rows rows = connection.execute(
-      "SELECT COALESCE(NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= $1::pg_lsn, false)",
-      token.to_string());
+  Rows rows = connection.execute(detail::kCaughtUpSql, token.to_string());
   return rows.front().get<bool>(0);
 }
 
@@ -160,7 +158,7 @@ Lease Session::read_lease(ReadPreference preference) {
 // The insert position is at or past the end of the commit record just written, whatever
 // synchronous_commit says (the flush position may still be behind it).
 void Session::record(Connection& primary_connection) {
-  Rows rows = primary_connection.execute("SELECT pg_current_wal_insert_lsn()::text");
+  Rows rows = primary_connection.execute(detail::kInsertLsnSql);
   token_.merge(ConsistencyToken::parse(rows.front().get<std::string>(0)));
 }
 

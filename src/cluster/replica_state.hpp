@@ -55,6 +55,10 @@ class ReplicaState {
   ReplicaHost& choose_write();
   /// A lease from `host`, counted as a read or a write.
   Lease lease(ReplicaHost& host, bool write);
+  /// Counts a use of `host` that took its connection some other way (the async layer).
+  void count_use(ReplicaHost& host, bool write);
+  /// Host `index` (0 = the configured primary), for per-host state kept elsewhere.
+  ReplicaHost& host(std::size_t index) noexcept { return *hosts_[index]; }
   /// A statement failed on `host` with a connection error: take it out until a probe says
   /// otherwise, and probe it now.
   void report_failure(ReplicaHost& host, const std::string& error);
@@ -79,6 +83,19 @@ class ReplicaState {
   bool stopping_ = false;
   std::uint64_t role_changes_ = 0;
   std::minstd_rand random_{std::random_device{}()};
+};
+
+/// Read-your-writes, shared by the blocking and async sessions. On the connection that will run
+/// the read: has this host replayed up to $1 (an LSN)? A primary has everything it wrote.
+inline constexpr const char* kCaughtUpSql =
+    "SELECT COALESCE(NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= $1::pg_lsn, false)";
+/// After a commit, on the primary: at or past the end of the commit record just written,
+/// whatever synchronous_commit says (the flush position may still be behind it).
+inline constexpr const char* kInsertLsnSql = "SELECT pg_current_wal_insert_lsn()::text";
+
+/// The routing state behind a ReplicaManager, for the async layer (src/async).
+struct ReplicaAccess {
+  static ReplicaState& state(ReplicaManager& manager) noexcept { return *manager.state_; }
 };
 
 // Host selection: pure functions of what the health checks saw (host_selection.cpp), called

@@ -99,9 +99,13 @@ ReplicaHost& ReplicaState::choose_write() {
 
 Lease ReplicaState::lease(ReplicaHost& host, bool write) {
   Lease lease = host.pool->acquire();
+  count_use(host, write);
+  return lease;
+}
+
+void ReplicaState::count_use(ReplicaHost& host, bool write) {
   std::lock_guard lock(mutex_);
   ++(write ? host.stats.writes : host.stats.reads);
-  return lease;
 }
 
 }  // namespace nexdb::detail

@@ -30,6 +30,7 @@ class ObservedConnection final : public Connection {
   }
   bool ping() noexcept override { return inner_->ping(); }
   Connection& inner() noexcept { return *inner_; }
+  const std::shared_ptr<StatementObserver>& observer() const noexcept { return observer_; }
   bool is_broken() const noexcept override { return inner_->is_broken(); }
   TransactionStatus transaction_status() const noexcept override {
     return inner_->transaction_status();
@@ -40,7 +41,9 @@ class ObservedConnection final : public Connection {
   Rows observed(std::string_view sql, bool by_name, Run&& run) {
     if (!observer_->wants_statements()) return run();
     const auto start = std::chrono::steady_clock::now();
-    StatementEvent event{.sql = sql, .host = inner_->description(), .dialect = inner_->dialect(),
+    StatementEvent event{.sql = sql,
+                         .host = inner_->description(),
+                         .dialect = inner_->dialect(),
                          .prepared_by_name = by_name};
     try {
       Rows rows = run();
@@ -82,6 +85,13 @@ std::unique_ptr<Connection> observe(std::unique_ptr<Connection> connection,
                                     std::shared_ptr<StatementObserver> observer) {
   if (observer == nullptr) return connection;
   return std::make_unique<ObservedConnection>(std::move(connection), std::move(observer));
+}
+
+std::shared_ptr<StatementObserver> observer_of(const Connection& connection) noexcept {
+  if (auto* observed = dynamic_cast<const ObservedConnection*>(&connection)) {
+    return observed->observer();
+  }
+  return nullptr;
 }
 
 }  // namespace nexdb::detail

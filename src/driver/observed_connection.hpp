@@ -13,5 +13,8 @@ std::unique_ptr<Connection> observe(std::unique_ptr<Connection> connection,
 
 /// The driver's connection behind an observing decorator (`connection` itself when there is none).
 Connection& unwrap_observed(Connection& connection) noexcept;
+/// The observer `connection` reports to; null when it has none (the async layer drives
+/// PostgreSQL connections through libpq directly and reports to it itself).
+std::shared_ptr<StatementObserver> observer_of(const Connection& connection) noexcept;
 
 }  // namespace nexdb::detail

@@ -239,7 +239,7 @@ std::uint64_t PoolState::acquire_async(ConnectionPool::AcquireCallback done,
   return ticket;
 }
 
-bool PoolState::cancel_waiter(std::uint64_t ticket) {
+bool PoolState::cancel_waiter(std::uint64_t ticket, bool timed_out) {
   std::unique_ptr<Waiter> cancelled;  // destroyed (with its callback) after the lock
   Lock lock(mutex_);
   const auto match = [ticket](const Waiter& w) { return w.ticket == ticket && w.is_async(); };
@@ -251,6 +251,7 @@ bool PoolState::cancel_waiter(std::uint64_t ticket) {
     free_slot(job->entry);
     cancelled.reset(job);
   }
+  if (cancelled != nullptr && timed_out) ++counters_.timeouts;
   lock.unlock();
   return cancelled != nullptr;
 }

@@ -70,6 +70,10 @@ std::uint64_t ConnectionPool::acquire_async(AcquireCallback done, std::source_lo
 
 bool ConnectionPool::cancel_waiter(std::uint64_t ticket) { return state_->cancel_waiter(ticket); }
 
+bool ConnectionPool::expire_waiter(std::uint64_t ticket) {
+  return state_->cancel_waiter(ticket, /*timed_out=*/true);
+}
+
 void ConnectionPool::close(std::chrono::milliseconds grace) { state_->close(grace); }
 
 void ConnectionPool::run_housekeeping() { state_->run_housekeeping(); }

@@ -88,7 +88,7 @@ class PoolState {
   Lease acquire(std::chrono::milliseconds timeout, std::source_location where);
   std::optional<Lease> try_acquire(std::source_location where);
   std::uint64_t acquire_async(ConnectionPool::AcquireCallback done, std::source_location where);
-  bool cancel_waiter(std::uint64_t ticket);
+  bool cancel_waiter(std::uint64_t ticket, bool timed_out = false);
   void release(PoolEntry* entry) noexcept;
   void close(std::chrono::milliseconds grace);
   void run_housekeeping();

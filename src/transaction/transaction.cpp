@@ -5,9 +5,10 @@
 
 #include "nexdb/error.hpp"
 #include "nexdb/identifier.hpp"
+#include "transaction/begin_statement.hpp"
 
 namespace nexdb {
-namespace {
+namespace detail {
 
 std::string begin_statement(Dialect dialect, TransactionOptions options, bool read_only) {
   if (dialect == Dialect::sqlite) {
@@ -21,7 +22,7 @@ std::string begin_statement(Dialect dialect, TransactionOptions options, bool re
   return fmt::format("BEGIN ISOLATION LEVEL {}{}", level, read_only ? ", READ ONLY" : "");
 }
 
-}  // namespace
+}  // namespace detail
 
 TransactionBase::TransactionBase(Connection& connection, TransactionOptions options, bool read_only)
     : connection_(connection), read_only_(read_only) {
@@ -29,7 +30,7 @@ TransactionBase::TransactionBase(Connection& connection, TransactionOptions opti
     throw UsageError("the connection is already in a transaction; use savepoint() to nest",
                      {.host = connection.description()});
   }
-  connection_.execute_script(begin_statement(connection.dialect(), options, read_only));
+  connection_.execute_script(detail::begin_statement(connection.dialect(), options, read_only));
   if (read_only_ && connection.dialect() == Dialect::sqlite) {
     connection_.execute_script("PRAGMA query_only = ON");
   }

@@ -57,6 +57,17 @@ void PrivateCluster::kill(const std::string& instance) const {
   }
 }
 
+void PrivateCluster::restart(const std::string& instance) const {
+  std::string as_pg = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
+  const char* bindir = std::getenv("NEXDB_PG_BINDIR");
+  std::string command = fmt::format(
+      "{}{}/pg_ctl -D {}/{} -l {}/{}.restart.log -m fast -w -t 60 -s restart >/dev/null", as_pg,
+      bindir != nullptr ? bindir : "/usr/lib/postgresql/15/bin", dir_, instance, dir_, instance);
+  if (std::system(command.c_str()) != 0) {
+    throw std::runtime_error("could not restart " + instance);
+  }
+}
+
 int PrivateCluster::run(const std::string& command) const {
   std::string line = fmt::format("NEXDB_PG_PORT={} NEXDB_PG_DIR={} NEXDB_PG_SHARDS=0 {} {}", port_,
                                  dir_, script_, command);

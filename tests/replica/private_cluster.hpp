@@ -20,6 +20,8 @@ class PrivateCluster {
   std::string uri(int index) const;  // 0 = primary, 1/2 = replicas
   /// pg_ctl stop -m immediate on instance "primary", "replica1" or "replica2" (a crash).
   void kill(const std::string& instance) const;
+  /// pg_ctl restart -m fast (what an operator's restart does: sessions end with 57P01).
+  void restart(const std::string& instance) const;
 
  private:
   int run(const std::string& command) const;

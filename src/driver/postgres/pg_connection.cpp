@@ -38,17 +38,22 @@ std::string one_line(const char* text) {
       reason.find("authentication failed") != std::string::npos) {
     throw AuthenticationError(
         fmt::format("could not authenticate to {}: {}. Check the user name and password in the "
-                    "connection URI (or PGUSER/PGPASSWORD/~/.pgpass)", host, reason), details);
+                    "connection URI (or PGUSER/PGPASSWORD/~/.pgpass)",
+                    host, reason),
+        details);
   }
   if (reason.find("timeout expired") != std::string::npos) {
     throw ConnectTimeout(
         fmt::format("could not connect to {} within {} ms: {}. Check that the host is reachable "
                     "and raise connect_timeout if the network is slow",
-                    host, options.connect_timeout.count(), reason), details);
+                    host, options.connect_timeout.count(), reason),
+        details);
   }
   throw ConnectionError(
       fmt::format("could not connect to {}: {}. Check the host, port and database name in the "
-                  "connection URI and that the server is running", host, reason), details);
+                  "connection URI and that the server is running",
+                  host, reason),
+      details);
 }
 
 /// PostgreSQL's answer to a cached statement whose result type changed under it (0A000 is also
@@ -64,7 +69,9 @@ bool returns_rows(const Prepared& prepared) {
   return prepared.columns.names != nullptr && !prepared.columns.names->empty();
 }
 
-void log_notice(void*, const char* message) { spdlog::debug("postgres notice: {}", one_line(message)); }
+void log_notice(void*, const char* message) {
+  spdlog::debug("postgres notice: {}", one_line(message));
+}
 
 }  // namespace
 
@@ -75,9 +82,11 @@ PgConnection::PgConnection(const ConnectOptions& options)
   const std::string timeout = std::to_string(timeout_s);
   // Our defaults come first so that values in the URI (expanded from dbname) override them.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), options.application_name.c_str(), options.uri.c_str(), nullptr};
+  const char* values[] = {timeout.c_str(), options.application_name.c_str(), options.uri.c_str(),
+                          nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
-  if (conn_ == nullptr) throw ConnectionError("libpq could not allocate a connection (out of memory)");
+  if (conn_ == nullptr)
+    throw ConnectionError("libpq could not allocate a connection (out of memory)");
   description_ = describe(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
     try {
@@ -101,30 +110,32 @@ PgConnection::~PgConnection() {
 Rows PgConnection::execute(const Statement& statement) {
   note_transaction_boundary();
   Rows rows = cache_.enabled() ? execute_cached(statement) : execute_uncached(statement);
-  if (schema_change_pending_) [[unlikely]] settle_schema_change();
+  if (schema_change_pending_) [[unlikely]]
+    settle_schema_change();
   return rows;
 }
 
 Rows PgConnection::execute_cached(const Statement& statement) {
-  if (Prepared* cached = cache_.find(statement.sql)) {
-    if (cached->epoch != schema_epoch()) [[unlikely]] {
+  if (PreparedPtr* cached = cache_.find(statement.sql)) {
+    Prepared& prepared = **cached;  // shared: stays valid when drop_cached erases the entry
+    if (prepared.epoch != schema_epoch()) [[unlikely]] {
       drop_cached(statement.sql);  // DDL ran in this process since it was prepared
-    } else if (cached->ran_in != transaction_serial_ && returns_rows(*cached) &&
+    } else if (prepared.ran_in != transaction_serial_ && returns_rows(prepared) &&
                PQtransactionStatus(conn_) == PQTRANS_INTRANS) [[unlikely]] {
       // First use in this transaction of a statement with a result type: another session may
       // have altered its tables since it was prepared, and PostgreSQL would abort the whole
       // transaction for it. A savepoint around this one run (same round trip) lets us re-prepare.
-      if (auto rows = run_guarded(*cached, statement)) {
-        cached->ran_in = transaction_serial_;
-        note_schema_change(cached->changes);
+      if (auto rows = run_guarded(prepared, statement)) {
+        prepared.ran_in = transaction_serial_;
+        note_schema_change(prepared.changes);
         return std::move(*rows);
       }
       drop_cached(statement.sql);
     } else {
       try {
-        Rows rows = run_prepared(*cached, statement.params, statement.sql);
-        cached->ran_in = transaction_serial_;
-        note_schema_change(cached->changes);
+        Rows rows = run_prepared(prepared, statement.params, statement.sql);
+        prepared.ran_in = transaction_serial_;
+        note_schema_change(prepared.changes);
         return rows;
       } catch (const SqlError& e) {
         // After DDL by another process a cached plan may no longer fit: outside a transaction it
@@ -143,9 +154,9 @@ Rows PgConnection::execute_cached(const Statement& statement) {
       }
     }
   }
-  Prepared fresh = prepare_described(fmt::format("nexdb_s{}", next_statement_id_++), statement.sql);
-  if (auto evicted = cache_.insert(statement.sql, std::move(fresh))) deallocate(*evicted);
-  Prepared& prepared = *cache_.find(statement.sql);
+  PreparedPtr fresh = prepare_described(next_statement_name(), statement.sql);
+  Prepared& prepared = *fresh;
+  if (auto evicted = cache_.insert(statement.sql, std::move(fresh))) deallocate(**evicted);
   Rows rows = run_prepared(prepared, statement.params, statement.sql);
   prepared.ran_in = transaction_serial_;
   note_schema_change(prepared.changes);
@@ -208,14 +219,15 @@ std::vector<PgConnection::ResultPtr> PgConnection::pipeline_results() {
 }
 
 void PgConnection::drop_cached(std::string_view sql) noexcept {
-  if (auto stale = cache_.erase(sql)) deallocate(*stale);
+  if (auto stale = cache_.erase(sql)) deallocate(**stale);
 }
 
 Rows PgConnection::execute_uncached(const Statement& statement) {
   const PgParams params(statement.params);
-  ResultPtr result = check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
-                                        params.values(), params.lengths(), params.formats(), 0),
-                           statement.sql);
+  ResultPtr result =
+      check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
+                         params.values(), params.lengths(), params.formats(), 0),
+            statement.sql);
   ColumnCache columns;
   Rows rows = to_rows(result.get(), columns);
   note_schema_change(classify_schema_change(statement.sql));
@@ -223,9 +235,11 @@ Rows PgConnection::execute_uncached(const Statement& statement) {
 }
 
 void PgConnection::note_schema_change(SchemaChange change) noexcept {
-  if (!change.plans) [[likely]] return;
+  if (!change.plans) [[likely]]
+    return;
   note(change);
-  if (change.result_types && transaction_status() != TransactionStatus::idle) schema_change_pending_ = true;
+  if (change.result_types && transaction_status() != TransactionStatus::idle)
+    schema_change_pending_ = true;
 }
 
 void PgConnection::settle_schema_change() noexcept {
@@ -244,7 +258,7 @@ void PgConnection::execute_script(std::string_view sql) {
 void PgConnection::prepare(std::string_view name, std::string_view sql) {
   std::string key(name);
   if (auto it = named_.find(key); it != named_.end()) {
-    deallocate(it->second);
+    deallocate(*it->second);
     named_.erase(it);
   }
   named_.emplace(key, prepare_described(key, sql));
@@ -254,20 +268,21 @@ Rows PgConnection::execute_prepared(std::string_view name, std::span<const Value
   auto it = named_.find(std::string(name));
   if (it == named_.end()) {
     throw UsageError(fmt::format("no statement prepared under the name '{}' on this connection; "
-                                 "call prepare() first", name),
+                                 "call prepare() first",
+                                 name),
                      {.host = description_});
   }
-  return run_prepared(it->second, params, name);
+  return run_prepared(*it->second, params, name);
 }
 
-PgConnection::Prepared PgConnection::prepare_described(std::string name, std::string_view sql) {
+PgConnection::PreparedPtr PgConnection::prepare_described(std::string name, std::string_view sql) {
   check(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr), sql);
-  Prepared prepared{.name = std::move(name), .epoch = schema_epoch(),
-                    .changes = classify_schema_change(sql)};
+  auto prepared = std::make_shared<Prepared>(Prepared{
+      .name = std::move(name), .epoch = schema_epoch(), .changes = classify_schema_change(sql)});
   if (result_format_ == ResultFormat::binary) {
     // Binary results only when every column has a binary decoder; text is always exact.
-    ResultPtr description = check(PQdescribePrepared(conn_, prepared.name.c_str()), sql);
-    prepared.result_format = pg_binary_decodable(description.get()) ? 1 : 0;
+    ResultPtr description = check(PQdescribePrepared(conn_, prepared->name.c_str()), sql);
+    prepared->result_format = pg_binary_decodable(description.get()) ? 1 : 0;
   }
   return prepared;
 }
@@ -275,9 +290,10 @@ PgConnection::Prepared PgConnection::prepare_described(std::string name, std::st
 Rows PgConnection::run_prepared(Prepared& prepared, std::span<const Value> values,
                                 std::string_view sql) {
   const PgParams params(values);
-  ResultPtr result = check(PQexecPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
-                                          params.lengths(), params.formats(), prepared.result_format),
-                           sql);
+  ResultPtr result =
+      check(PQexecPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
+                           params.lengths(), params.formats(), prepared.result_format),
+            sql);
   return to_rows(result.get(), prepared.columns);
 }
 
@@ -319,6 +335,15 @@ void PgConnection::throw_result_error(const PGresult* result, std::string_view s
   throw_sql_error(std::move(message), std::move(details));
 }
 
+std::exception_ptr PgConnection::result_error(const PGresult* result,
+                                              std::string_view sql) noexcept {
+  try {
+    throw_result_error(result, sql);
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 Rows PgConnection::to_rows(const PGresult* result, ColumnCache& columns) {
   const int nrows = PQntuples(result);
   const int ncols = PQnfields(result);
@@ -351,14 +376,20 @@ bool PgConnection::ping() noexcept {
   return ok && PQstatus(conn_) == CONNECTION_OK;
 }
 
-bool PgConnection::is_broken() const noexcept { return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
+bool PgConnection::is_broken() const noexcept {
+  return poisoned_ || conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
+}
 
 TransactionStatus PgConnection::transaction_status() const noexcept {
   switch (PQtransactionStatus(conn_)) {
-    case PQTRANS_IDLE: return TransactionStatus::idle;
-    case PQTRANS_INTRANS: return TransactionStatus::in_transaction;
-    case PQTRANS_INERROR: return TransactionStatus::failed;
-    default: return TransactionStatus::unknown;
+    case PQTRANS_IDLE:
+      return TransactionStatus::idle;
+    case PQTRANS_INTRANS:
+      return TransactionStatus::in_transaction;
+    case PQTRANS_INERROR:
+      return TransactionStatus::failed;
+    default:
+      return TransactionStatus::unknown;
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,21 +33,29 @@ class PgConnection final : public Connection {
 
   /// The raw handle, for nexdb's own modules that need libpq directly (async, replicas).
   PGconn* native_handle() const noexcept { return conn_; }
+  /// Marks the connection unusable although libpq still thinks it is fine (a pipeline lost
+  /// track of its results, or a cancelled statement did not end in time): the pool discards it.
+  void poison() noexcept { poisoned_ = true; }
 
  private:
+  friend class PgPipeline;  // the non-blocking, pipelined use of this connection (async)
   struct Prepared {
     std::string name{};
-    int result_format = 0;  // 1 = binary
+    int result_format = 0;    // 1 = binary
     ColumnCache columns{};    // names and types of the last result, shared by the next ones
     std::uint64_t epoch = 0;  // schema epoch when prepared (driver/schema_epoch.hpp)
     SchemaChange changes{};   // what running it may change
+    // Pipelined use: the parse error that later runs sent before it was known should report.
+    std::exception_ptr parse_error{};
     /// The transaction (transaction_serial_) in which it last ran: PostgreSQL then holds locks
     /// on its tables, so no other session can alter them until that transaction ends.
     std::uint64_t ran_in = 0;
   };
+  // Shared: statements in flight in a pipeline keep their entry even after it is evicted.
+  using PreparedPtr = std::shared_ptr<Prepared>;
   using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
-  Prepared prepare_described(std::string name, std::string_view sql);
+  PreparedPtr prepare_described(std::string name, std::string_view sql);
   Rows execute_cached(const Statement& statement);
   Rows execute_uncached(const Statement& statement);
   void drop_cached(std::string_view sql) noexcept;
@@ -64,16 +73,19 @@ class PgConnection final : public Connection {
   static Rows to_rows(const PGresult* result, ColumnCache& columns);
   void deallocate(const Prepared& prepared) noexcept;
   [[noreturn]] void throw_result_error(const PGresult* result, std::string_view sql);
+  std::exception_ptr result_error(const PGresult* result, std::string_view sql) noexcept;
+  std::string next_statement_name() { return "nexdb_s" + std::to_string(next_statement_id_++); }
 
   PGconn* conn_ = nullptr;
   std::string description_;
   ResultFormat result_format_;
-  StatementCache<Prepared> cache_;
-  std::unordered_map<std::string, Prepared> named_;
+  StatementCache<PreparedPtr> cache_;
+  std::unordered_map<std::string, PreparedPtr> named_;
   std::uint64_t next_statement_id_ = 0;
   // DDL ran inside a transaction: bump the schema epoch again when it ends, so that statements
   // other connections re-prepared meanwhile (seeing the old schema) are re-prepared once more.
   bool schema_change_pending_ = false;
+  bool poisoned_ = false;
   // Counts statements issued outside a transaction, so each transaction (begun by one of them)
   // has a number of its own: a cached statement not yet run in this one may meet a table
   // another session altered since it was prepared.

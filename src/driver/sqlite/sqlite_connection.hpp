@@ -37,6 +37,10 @@ class SqliteConnection final : public Connection {
   bool ping() noexcept override;
   bool is_broken() const noexcept override { return db_ == nullptr; }
   TransactionStatus transaction_status() const noexcept override;
+  /// Makes the statement running on this connection (on another thread) fail with SQLITE_INTERRUPT,
+  /// reported as a TimeoutError; a no-op when none runs. Safe to call from any thread while the
+  /// connection is open (the async layer's per-call deadlines).
+  void interrupt() noexcept { sqlite3_interrupt(db_); }
 
   /// Virtual-machine steps of the last statement run: SQLite's own measure of the work a
   /// statement did (the index advisor compares it with and without a candidate index).
