@@ -98,6 +98,7 @@ struct ScatterResult {
 
 namespace detail {
 class ShardState;
+struct ShardAccess;  // the async layer's view of the clusters (src/shard/shard_state.hpp)
 struct ShardPlanData;
 struct ShardTransactionState;
 }  // namespace detail
@@ -292,6 +293,7 @@ class ShardManager : public StatementShortcuts<ShardManager> {
   std::vector<ShardClusterStatus> status(const std::vector<std::string>& tables = {});
 
  private:
+  friend struct detail::ShardAccess;
   ShardManager() = default;
   std::unique_ptr<detail::ShardState> state_;
 };

@@ -29,6 +29,10 @@ class ShardCluster {
   Lease write();
   Lease read();
   Dialect dialect() const noexcept { return dialect_; }
+  /// For the async layer: the cluster's ReplicaManager (null without replicas), else its
+  /// database.
+  ReplicaManager* replica_manager() noexcept { return replicas_.get(); }
+  Database& database() { return *database_; }
   /// The name for messages: cluster name (a URI's password masked), with its shards.
   std::string where() const;
 
@@ -98,6 +102,11 @@ class ShardState {
  private:
   std::mutex cache_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const shard_detail::Analysis>> cache_;
+};
+
+/// The state behind a ShardManager, for the async layer (src/async).
+struct ShardAccess {
+  static ShardState& state(ShardManager& manager) noexcept { return *manager.state_; }
 };
 
 /// One cluster's transaction inside a ShardTransaction.

@@ -38,6 +38,17 @@ TEST(Cli, DemoOnTheEmbeddedDefaultRunsTheSeedQuery) {
   EXPECT_NE(report["failing_transaction"]["error"].get<std::string>().find("23505"), std::string::npos);
   EXPECT_EQ(conn->execute("SELECT count(*) FROM users WHERE email = 'new@example.com'").scalar<std::int64_t>(), 0);
 
+  // The async step: the same rows as the blocking API; the pipeline failed at the duplicate
+  // insert (index 1) and its update was undone.
+  const auto& async = report["async"];
+  EXPECT_EQ(async["coroutines"], 60);
+  EXPECT_EQ(async["rows"], async["blocking_rows"]);
+  EXPECT_GT(async["rows"].get<std::int64_t>(), 0);
+  EXPECT_EQ(async["pipeline_failed_index"], 1);
+  EXPECT_EQ(async["pipeline_error"], "23505");
+  EXPECT_EQ(async["status_before"], async["status_after"]);
+  EXPECT_EQ(conn->execute("SELECT count(*) FROM users WHERE status = 'async'").scalar<std::int64_t>(), 0);
+
   std::int64_t orders = 0;
   for (const auto& [status, count] : report["orders_by_status"].items()) orders += count.get<std::int64_t>();
   EXPECT_EQ(orders, 900);

@@ -31,6 +31,7 @@ constexpr DemoStep kSteps[] = {
     {.name = "optimizer", .run = demo_optimizer},
     {.name = "aggregate", .run = demo_aggregate},
     {.name = "failing transaction", .run = demo_failing_transaction},
+    {.name = "async", .run = demo_async},
     {.name = "replicas", .postgres_only = true, .run = demo_replicas},
     {.name = "shards", .run = demo_shards},
     {.name = "backup", .sqlite_only = true, .run = demo_backup},

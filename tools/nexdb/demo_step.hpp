@@ -59,5 +59,7 @@ void demo_shards(DemoContext& demo);
 // demo_backup.cpp: a backup verified by restoring it (SQLite), the oldest orders archived.
 void demo_backup(DemoContext& demo);
 void demo_archive(DemoContext& demo);
+// demo_async.cpp: the seed query as coroutines on one thread; a pipeline's failure by index.
+void demo_async(DemoContext& demo);
 
 }  // namespace nexdb::cli
