@@ -90,6 +90,10 @@ struct ShardConfig {
   /// Tables whose key column is not named shard_key, e.g. {"users", "id"} when users are
   /// sharded by their own id and orders by user_id.
   std::map<std::string, std::string, std::less<>> table_keys{};
+  /// Reference tables: copied whole to every shard (countries, plans), without a key column.
+  /// Reads that name only them run on one shard; writes to them run on every cluster in one
+  /// cross-shard transaction. Names as the SQL parser reads them (lower case unless quoted).
+  std::vector<std::string> reference_tables{};
   /// `range`: the lowest key of each shard, strictly increasing.
   std::vector<std::int64_t> range_starts{};
   /// `hash`: each shard's part of the hash space ("-40", "40-80", ...), in shard order; empty
@@ -107,6 +111,8 @@ struct ShardConfig {
   const std::string& cluster_of(std::size_t shard) const;
   /// The key column of `table` (table_keys, else shard_key).
   std::string_view key_column(std::string_view table) const noexcept;
+  /// True when `table` is one of reference_tables.
+  bool is_reference(std::string_view table) const noexcept;
 };
 
 /// What DBMonitor can watch, by group: "query_duration", "connection_count", "cache_hit_ratio",

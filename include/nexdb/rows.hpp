@@ -18,6 +18,23 @@ namespace nexdb {
 
 class Rows;
 
+/// A result column's type as the database declares it. A value's C++ kind does not always say
+/// what it means: PostgreSQL `numeric` values arrive as exact decimal text, so only the column's
+/// type tells the number 10 ("10", `numeric`) from the text '10' (`text`).
+enum class ColumnType : std::uint8_t {
+  unknown,    // not declared: SQLite expressions and NUMERIC or BLOB columns, Rows built in code
+  boolean,    // values are bool
+  integer,    // int64
+  real,       // double
+  numeric,    // exact decimal as text ("12.50", "NaN"): PostgreSQL numeric / decimal
+  text,       // text: text, varchar, char, name, uuid (SQLite: TEXT affinity)
+  bytes,      // Bytes
+  timestamp,  // Timestamp: timestamp, timestamptz, date
+  other,      // a PostgreSQL type without a nexdb value kind, as its text: interval, json, enums,
+              // arrays, ... (its order and equality are PostgreSQL's, not those of the text)
+};
+std::string_view to_string(ColumnType type) noexcept;
+
 /// One row of a Rows result; valid while the Rows it came from lives.
 class Row {
  public:
@@ -57,15 +74,25 @@ class Rows {
  public:
   /// Column names, shared between the results of one cached statement.
   using Columns = std::shared_ptr<const std::vector<std::string>>;
+  /// Column types, shared like the names; null when the result does not say (all unknown).
+  using ColumnTypes = std::shared_ptr<const std::vector<ColumnType>>;
 
   Rows();
   Rows(std::vector<std::string> columns, std::vector<Value> values, std::int64_t affected_rows);
   Rows(Columns columns, std::vector<Value> values, std::int64_t affected_rows);
+  /// With the database's column types (one per column, or null).
+  Rows(Columns columns, ColumnTypes types, std::vector<Value> values, std::int64_t affected_rows);
 
   std::size_t size() const noexcept { return columns_->empty() ? 0 : values_.size() / columns_->size(); }
   bool empty() const noexcept { return size() == 0; }
   std::size_t column_count() const noexcept { return columns_->size(); }
   const std::vector<std::string>& columns() const noexcept { return *columns_; }
+  /// The database's type of a column: PostgreSQL's for every column; SQLite's declared type
+  /// (by its affinity rules) for table columns, where a value's own kind may still differ.
+  ColumnType column_type(std::size_t column) const noexcept {
+    return types_ && column < types_->size() ? (*types_)[column] : ColumnType::unknown;
+  }
+  const ColumnTypes& column_types() const noexcept { return types_; }
   /// Rows changed by INSERT/UPDATE/DELETE (or returned by SELECT).
   std::int64_t affected_rows() const noexcept { return affected_rows_; }
 
@@ -112,6 +139,7 @@ class Rows {
 
  private:
   Columns columns_;
+  ColumnTypes types_;
   std::vector<Value> values_;
   std::int64_t affected_rows_ = 0;
 };

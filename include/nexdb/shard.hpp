@@ -42,10 +42,12 @@ class UnroutableStatement : public UsageError {
 };
 
 /// A cross-shard commit whose outcome is not known here: the connection to the coordinating
-/// shard broke while it committed. ShardManager::recover() settles it on every shard.
+/// shard broke while it committed. ShardManager::recover() settles it on every shard. Not
+/// retryable: the transaction may have committed, and running it again would apply it twice.
 class TransactionInDoubt : public ConnectionLost {
  public:
   using ConnectionLost::ConnectionLost;
+  bool retryable() const noexcept override { return false; }
 };
 
 struct ShardOptions {

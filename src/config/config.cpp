@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -164,6 +165,11 @@ const std::string& ShardConfig::cluster_of(std::size_t shard) const {
 std::string_view ShardConfig::key_column(std::string_view table) const noexcept {
   auto it = table_keys.find(table);
   return it != table_keys.end() ? std::string_view(it->second) : std::string_view(shard_key);
+}
+
+bool ShardConfig::is_reference(std::string_view table) const noexcept {
+  return std::find(reference_tables.begin(), reference_tables.end(), table) !=
+         reference_tables.end();
 }
 
 const std::vector<std::string_view>& known_watch_metrics() {

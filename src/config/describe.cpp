@@ -87,6 +87,7 @@ class Describer {
       add("shards.lookup_cache_ttl_ms", static_cast<std::int64_t>(shards.lookup_cache_ttl.count()));
     }
     for (const auto& [table, column] : shards.table_keys) add("shards.tables." + table, column);
+    if (!shards.reference_tables.empty()) add("shards.reference_tables", shards.reference_tables);
     for (const auto& [number, cluster] : shards.shard_map) {
       add(fmt::format("shards.map.{}", number), cluster, {fmt::format("shards.shard_map.{}", number)});
     }

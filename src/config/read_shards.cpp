@@ -1,6 +1,6 @@
-// [shards]: key, function, count, key_type, range_starts, key_ranges, lookup_*, [shards.tables] and
-// [shards.map] (shard number -> cluster), with the seed's spellings shard_key, shard_function,
-// num_shards and [shards.shard_map] accepted too.
+// [shards]: key, function, count, key_type, range_starts, key_ranges, lookup_*, reference_tables,
+// [shards.tables] and [shards.map] (shard number -> cluster), with the seed's spellings
+// shard_key, shard_function, num_shards and [shards.shard_map] accepted too.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -170,6 +170,21 @@ std::map<std::string, std::string, std::less<>> read_tables(const TableReader& s
   return out;
 }
 
+std::vector<std::string> read_reference_tables(
+    const TableReader& shards, const std::map<std::string, std::string, std::less<>>& keyed) {
+  auto tables = shards.strings("reference_tables").value_or(std::vector<std::string>{});
+  for (const auto& table : tables) {
+    if (table.empty()) shards.fail("reference_tables", "a table name must not be empty");
+    if (keyed.contains(table)) {
+      shards.fail("reference_tables",
+                  fmt::format("'{}' is also in [shards.tables]: a reference table is copied to "
+                              "every shard and has no key column",
+                              table));
+    }
+  }
+  return tables;
+}
+
 void read_lookup(const TableReader& shards, const std::vector<ClusterConfig>& clusters,
                  ShardConfig& out) {
   auto cluster = shards.string("lookup_cluster");
@@ -228,6 +243,7 @@ ShardConfig read_shards(const TableReader& shards, const std::vector<ClusterConf
   out.range_starts = read_range_starts(shards, out.function, out.num_shards);
   out.key_ranges = read_key_ranges(shards, out.function, out.num_shards);
   out.table_keys = read_tables(shards);
+  out.reference_tables = read_reference_tables(shards, out.table_keys);
   read_lookup(shards, clusters, out);
   return out;
 }

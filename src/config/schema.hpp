@@ -88,6 +88,7 @@ inline constexpr KeySpec shard_keys[] = {
     {"lookup_table", Kind::string},
     {"lookup_cache_ttl_ms", Kind::integer},
     {"tables", Kind::table},
+    {"reference_tables", Kind::strings},
     {"map", Kind::table},
     // The seed's spellings of key, function, count and map.
     {"shard_key", Kind::string},

@@ -20,9 +20,34 @@ Rows::Rows(std::vector<std::string> columns, std::vector<Value> values, std::int
            affected_rows) {}
 
 Rows::Rows(Columns columns, std::vector<Value> values, std::int64_t affected_rows)
+    : Rows(std::move(columns), nullptr, std::move(values), affected_rows) {}
+
+Rows::Rows(Columns columns, ColumnTypes types, std::vector<Value> values,
+           std::int64_t affected_rows)
     : columns_(columns ? std::move(columns) : no_columns()),
+      types_(std::move(types)),
       values_(std::move(values)),
-      affected_rows_(affected_rows) {}
+      affected_rows_(affected_rows) {
+  if (types_ && types_->size() != columns_->size()) {
+    throw UsageError(
+        fmt::format("{} column types for {} columns", types_->size(), columns_->size()));
+  }
+}
+
+std::string_view to_string(ColumnType type) noexcept {
+  switch (type) {
+    case ColumnType::boolean: return "boolean";
+    case ColumnType::integer: return "integer";
+    case ColumnType::real: return "real";
+    case ColumnType::numeric: return "numeric";
+    case ColumnType::text: return "text";
+    case ColumnType::bytes: return "bytes";
+    case ColumnType::timestamp: return "timestamp";
+    case ColumnType::other: return "other";
+    case ColumnType::unknown: break;
+  }
+  return "unknown";
+}
 
 std::size_t Rows::column_index(std::string_view name) const {
   for (std::size_t i = 0; i < columns_->size(); ++i) {

@@ -33,20 +33,19 @@ bool is_operator(const PgQuery__AExpr* expr, std::string_view op) {
 }
 
 // The pin of `key = value`, `value = key` or `key IN (values...)`.
-std::optional<Pin> comparison_pin(const PgQuery__AExpr* expr, const Tables& tables,
-                                  const ShardConfig& shards) {
+std::optional<Pin> comparison_pin(const PgQuery__AExpr* expr, const Tables& tables) {
   if (expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP && is_operator(expr, "=")) {
     for (auto [key, value] :
          {std::pair{expr->lexpr, expr->rexpr}, std::pair{expr->rexpr, expr->lexpr}}) {
       const auto* ref = column_ref(key);
-      if (ref == nullptr || !tables.is_key(ref, shards)) continue;
+      if (ref == nullptr || !tables.is_key(ref)) continue;
       if (auto source = value_source(value)) return Pin{.values = {std::move(*source)}};
     }
     return std::nullopt;
   }
   if (expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_IN && is_operator(expr, "=")) {
     const auto* ref = column_ref(expr->lexpr);
-    if (ref == nullptr || !tables.is_key(ref, shards) || expr->rexpr == nullptr ||
+    if (ref == nullptr || !tables.is_key(ref) || expr->rexpr == nullptr ||
         expr->rexpr->node_case != PG_QUERY__NODE__NODE_LIST) {
       return std::nullopt;
     }
@@ -63,17 +62,18 @@ std::optional<Pin> comparison_pin(const PgQuery__AExpr* expr, const Tables& tabl
 }
 
 // AND narrows to the conditions that pin; OR pins only when every branch does.
-std::optional<Pin> pin_of(const Node* node, const Tables& tables, const ShardConfig& shards) {
+// Key columns of any relation of the scope pin it: the co-location analysis has checked that its
+// sharded relations are joined on their keys.
+std::optional<Pin> pin_of(const Node* node, const Tables& tables) {
   if (node == nullptr) return std::nullopt;
-  if (node->node_case == PG_QUERY__NODE__NODE_A_EXPR)
-    return comparison_pin(node->a_expr, tables, shards);
+  if (node->node_case == PG_QUERY__NODE__NODE_A_EXPR) return comparison_pin(node->a_expr, tables);
   if (node->node_case != PG_QUERY__NODE__NODE_BOOL_EXPR) return std::nullopt;
   const PgQuery__BoolExpr* expr = node->bool_expr;
   if (expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR) return std::nullopt;
   const bool all = expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
   Pin pin{.op = all ? Pin::Op::all_of : Pin::Op::any_of};
   for (std::size_t i = 0; i < expr->n_args; ++i) {
-    auto child = pin_of(expr->args[i], tables, shards);
+    auto child = pin_of(expr->args[i], tables);
     if (child) {
       pin.children.push_back(std::move(*child));
     } else if (!all) {
@@ -115,10 +115,11 @@ void analyze_select(const ParsedSql& sql, const PgQuery__SelectStmt& select,
         "key; run them on one shard with execute_on() or on all with execute_on_all()";
     return;
   }
-  Tables tables;
-  for (std::size_t i = 0; i < select.n_from_clause; ++i) tables.add_from(select.from_clause[i]);
-  out.pin = pin_of(select.where_clause, tables, shards);
-  plan_fan_out(sql, select, shards, tables, dialect, out);
+  Placement placement = place_select(select, shards);
+  out.reads_sharded = placement.reads_sharded;
+  out.colocation_refusal = std::move(placement.refusal);
+  out.pin = pin_of(select.where_clause, placement.tables);
+  plan_fan_out(sql, select, placement.tables, dialect, out);
 }
 
 // VALUES rows as spans of the text: "(" ... ")" at depth 0 after the VALUES keyword.
@@ -144,6 +145,29 @@ bool split_values(const ParsedSql& sql, InsertSplit& split) {
   return true;
 }
 
+void add_all(std::vector<const Node*>& out, Node* const* nodes, std::size_t count) {
+  out.insert(out.end(), nodes, nodes + count);
+}
+
+// What an INSERT reads besides its target: the VALUES rows or the SELECT, ON CONFLICT's
+// expressions and RETURNING, as the scope of a SELECT with no FROM.
+Placement insert_reads(const PgQuery__InsertStmt& insert, const ShardConfig& shards) {
+  if (insert.select_stmt != nullptr &&
+      insert.select_stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+      insert.select_stmt->select_stmt->n_values_lists == 0) {
+    return place_select(*insert.select_stmt->select_stmt, shards);
+  }
+  WriteScope scope;
+  if (insert.select_stmt != nullptr) scope.expressions.push_back(insert.select_stmt);
+  if (insert.on_conflict_clause != nullptr) {
+    const auto& conflict = *insert.on_conflict_clause;
+    add_all(scope.expressions, conflict.target_list, conflict.n_target_list);
+    if (conflict.where_clause != nullptr) scope.expressions.push_back(conflict.where_clause);
+  }
+  add_all(scope.expressions, insert.returning_list, insert.n_returning_list);
+  return place_write(scope, shards);
+}
+
 void analyze_insert(const ParsedSql& sql, const PgQuery__InsertStmt& insert,
                     const ShardConfig& shards, Analysis& out) {
   out.type = StatementType::insert;
@@ -153,6 +177,22 @@ void analyze_insert(const ParsedSql& sql, const PgQuery__InsertStmt& insert,
     out.needs_pin = fmt::format("INSERT into \"{}\": {}", table, why);
   };
   if (insert.with_clause != nullptr) return refuse("a WITH clause cannot be routed by key");
+  const Placement reads = insert_reads(insert, shards);
+  if (shards.is_reference(table)) {
+    if (reads.reads_sharded || !reads.refusal.empty()) {
+      return refuse(
+          "it is a reference table, copied to every shard, and this INSERT reads sharded rows, "
+          "which differ from shard to shard");
+    }
+    out.reference_write = true;
+    return;
+  }
+  if (!reads.refusal.empty()) return refuse(reads.refusal);
+  if (reads.reads_sharded) {
+    return refuse(
+        "a subquery in it reads sharded rows, which the row's shard does not all hold; compute "
+        "the value in a query of its own first");
+  }
   std::size_t key_index = npos;
   for (std::size_t i = 0; i < insert.n_cols; ++i) {
     if (same_name(insert.cols[i]->res_target->name, key)) key_index = i;
@@ -207,39 +247,63 @@ bool assigns_key(Node* const* targets, std::size_t count, std::string_view key) 
   return false;
 }
 
-// UPDATE and DELETE: pinned by their WHERE over the target table and the FROM / USING tables.
-void pin_write(std::string_view verb, const PgQuery__RangeVar* relation,
-               const PgQuery__WithClause* with, Node* const* from, std::size_t n_from,
-               const Node* where, const ShardConfig& shards, Analysis& out) {
+// UPDATE and DELETE: pinned by their WHERE over the target table and the FROM / USING tables
+// joined to it on the key. A reference table's copies are all written, reading no sharded rows.
+void pin_write(std::string_view verb, const PgQuery__WithClause* with, const WriteScope& scope,
+               const ShardConfig& shards, Analysis& out) {
+  const std::string table = scope.target->relname;
   if (with != nullptr) {
     out.needs_pin = fmt::format("{} with a WITH clause cannot be routed by key", verb);
     return;
   }
-  Tables tables;
-  tables.add(relation);
-  for (std::size_t i = 0; i < n_from; ++i) tables.add_from(from[i]);
-  out.pin = pin_of(where, tables, shards);
-  if (!out.pin) out.needs_pin = unpinned_write(verb, relation->relname, shards);
+  Placement placement = place_write(scope, shards);
+  if (shards.is_reference(table)) {
+    if (placement.reads_sharded || !placement.refusal.empty()) {
+      out.needs_pin = fmt::format(
+          "{} on reference table \"{}\" reads sharded rows, which differ from shard to shard, "
+          "so its copies would differ; compute the values in a query of its own first",
+          verb, table);
+    } else {
+      out.reference_write = true;
+    }
+    return;
+  }
+  if (!placement.refusal.empty()) {
+    out.needs_pin = fmt::format("{} on \"{}\": {}", verb, table, placement.refusal);
+    return;
+  }
+  out.pin = pin_of(scope.where, placement.tables);
+  if (!out.pin) out.needs_pin = unpinned_write(verb, table, shards);
 }
 
 void analyze_update(const PgQuery__UpdateStmt& update, const ShardConfig& shards, Analysis& out) {
   out.type = StatementType::update;
   const std::string table = update.relation->relname;
-  if (assigns_key(update.target_list, update.n_target_list, shards.key_column(table))) {
+  if (!shards.is_reference(table) &&
+      assigns_key(update.target_list, update.n_target_list, shards.key_column(table))) {
     out.needs_pin = fmt::format(
         "UPDATE of \"{}\" may not change the shard key \"{}\" (the row would "
         "belong to another shard): delete it and insert it again",
         table, shards.key_column(table));
     return;
   }
-  pin_write("UPDATE", update.relation, update.with_clause, update.from_clause, update.n_from_clause,
-            update.where_clause, shards, out);
+  WriteScope scope{.target = update.relation,
+                   .from = update.from_clause,
+                   .n_from = update.n_from_clause,
+                   .where = update.where_clause};
+  add_all(scope.expressions, update.target_list, update.n_target_list);
+  add_all(scope.expressions, update.returning_list, update.n_returning_list);
+  pin_write("UPDATE", update.with_clause, scope, shards, out);
 }
 
 void analyze_delete(const PgQuery__DeleteStmt& remove, const ShardConfig& shards, Analysis& out) {
   out.type = StatementType::remove;
-  pin_write("DELETE", remove.relation, remove.with_clause, remove.using_clause,
-            remove.n_using_clause, remove.where_clause, shards, out);
+  WriteScope scope{.target = remove.relation,
+                   .from = remove.using_clause,
+                   .n_from = remove.n_using_clause,
+                   .where = remove.where_clause};
+  add_all(scope.expressions, remove.returning_list, remove.n_returning_list);
+  pin_write("DELETE", remove.with_clause, scope, shards, out);
 }
 
 }  // namespace
@@ -251,43 +315,6 @@ const Value& ValueSource::resolve(std::span<const Value> params) const {
                                  param + 1, params.size()));
   }
   return params[static_cast<std::size_t>(param)];
-}
-
-void Tables::add(const PgQuery__RangeVar* range) {
-  entries.push_back({range->relname, range->alias != nullptr ? range->alias->aliasname : ""});
-}
-
-void Tables::add_from(const Node* node) {
-  if (node == nullptr) return;
-  if (node->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) add(node->range_var);
-  if (node->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
-    add_from(node->join_expr->larg);
-    add_from(node->join_expr->rarg);
-  }
-}
-
-bool Tables::is_key(const PgQuery__ColumnRef* ref, const ShardConfig& shards) const {
-  std::vector<std::string_view> names;
-  for (std::size_t i = 0; i < ref->n_fields; ++i) {
-    if (ref->fields[i]->node_case != PG_QUERY__NODE__NODE_STRING) return false;  // t.*
-    names.push_back(string_of(ref->fields[i]));
-  }
-  if (names.empty()) return false;
-  const std::string_view column = names.back();
-  if (names.size() == 1) {
-    if (entries.empty()) return same_name(column, shards.shard_key);
-    for (const Entry& e : entries) {
-      if (same_name(column, shards.key_column(e.name))) return true;
-    }
-    return false;
-  }
-  const std::string_view qualifier = names[names.size() - 2];
-  for (const Entry& e : entries) {
-    const bool named =
-        e.alias.empty() ? same_name(qualifier, e.name) : same_name(qualifier, e.alias);
-    if (named) return same_name(column, shards.key_column(e.name));
-  }
-  return false;
 }
 
 std::string number_question_marks(const std::string& sql) {

@@ -111,6 +111,14 @@ struct Analysis {
   /// SELECT: how to run it on several shards; `fan_out_refusal` says why not when unset.
   std::optional<FanOutPlan> fan_out{};
   std::string fan_out_refusal{};
+  /// A SELECT that reads no sharded table (only reference tables, or none): one shard answers.
+  bool reads_sharded = true;
+  /// A write to a reference table: it runs on every cluster, in one transaction.
+  bool reference_write = false;
+  /// Set when no per-shard evaluation gives the unsharded answer (tables not joined on the key,
+  /// a subquery that sees only one shard's rows, ...): the reason. Refused unless the shard map
+  /// has one cluster.
+  std::string colocation_refusal{};
 };
 
 /// Analyses `sql` (PostgreSQL syntax with $n parameters) for the shard map `shards`.
@@ -123,21 +131,45 @@ std::shared_ptr<const Analysis> analyze(const std::string& sql, const ShardConfi
 std::string number_question_marks(const std::string& sql);
 
 // Parts of analyze(), in their own files.
-struct Tables;
-void plan_fan_out(const ParsedSql& sql, const PgQuery__SelectStmt& select,
-                  const ShardConfig& shards, const Tables& tables, Dialect dialect, Analysis& out);
 
-/// The tables a statement reads (name and alias), to tell which column references are keys.
+/// The relations of a statement's top level (tables, subqueries, CTEs), with the columns that
+/// hold their shard key (none for reference tables and what reads no sharded rows).
 struct Tables {
   struct Entry {
-    std::string name{};
-    std::string alias{};
+    std::string name{};  // what qualifies its columns: its alias, else its name
+    std::vector<std::string> keys{};
   };
   std::vector<Entry> entries{};
-  void add_from(const Node* node);
-  void add(const PgQuery__RangeVar* range);
-  /// True when `ref` names the key column of one of the tables.
-  bool is_key(const PgQuery__ColumnRef* ref, const ShardConfig& shards) const;
+  /// True when `ref` names a key column of one of them.
+  bool is_key(const PgQuery__ColumnRef* ref) const;
 };
+
+/// How a statement reads sharded rows (colocation.cpp).
+struct Placement {
+  Tables tables{};
+  /// Some scope reads a sharded table (else every shard holds what the statement reads).
+  bool reads_sharded = false;
+  /// Set when no per-shard evaluation gives the unsharded answer: the reason.
+  std::string refusal{};
+};
+Placement place_select(const PgQuery__SelectStmt& select, const ShardConfig& shards);
+
+/// UPDATE or DELETE: the target, the FROM / USING items, WHERE, and the other expressions (SET
+/// values, RETURNING) whose subqueries count.
+struct WriteScope {
+  const PgQuery__RangeVar* target = nullptr;
+  Node* const* from = nullptr;
+  std::size_t n_from = 0;
+  const Node* where = nullptr;
+  std::vector<const Node*> expressions{};
+};
+Placement place_write(const WriteScope& write, const ShardConfig& shards);
+
+/// True for a call of an aggregate function (by name or by its aggregate-only syntax).
+bool is_aggregate_call(const PgQuery__FuncCall& call);
+
+/// The fan-out plan of a SELECT, or the reason it has none (fan_out_plan.cpp).
+void plan_fan_out(const ParsedSql& sql, const PgQuery__SelectStmt& select, const Tables& tables,
+                  Dialect dialect, Analysis& out);
 
 }  // namespace nexdb::shard_detail

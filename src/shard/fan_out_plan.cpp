@@ -190,7 +190,7 @@ std::optional<Aggregate> aggregate_of(const Node* node) {
 
 // True when an aggregate appears anywhere in the expression (subqueries aggregate on their own).
 bool contains_aggregate(const Node* node) {
-  if (node == nullptr) return false;
+  if (node == nullptr || node->node_case == PG_QUERY__NODE__NODE_SUB_LINK) return false;
   if (aggregate_of(node)) return true;
   bool found = false;
   walk(&node->base, [&](const Node* child) {
@@ -216,9 +216,9 @@ std::optional<ValueSource> limit_source(const Node* node, std::string_view claus
 
 class Planner {
  public:
-  Planner(const ParsedSql& sql, const PgQuery__SelectStmt& select, const ShardConfig& shards,
-          const Tables& tables, Dialect dialect)
-      : sql_(sql), select_(select), shards_(shards), tables_(tables), layout_(layout_of(sql)) {
+  Planner(const ParsedSql& sql, const PgQuery__SelectStmt& select, const Tables& tables,
+          Dialect dialect)
+      : sql_(sql), select_(select), tables_(tables), layout_(layout_of(sql)) {
     spec_.dialect = dialect;
   }
 
@@ -235,11 +235,12 @@ class Planner {
       plan_groups();
       plan_having();
     }
+    const std::size_t before_order = hidden_.size();
     plan_order();
-    if (spec_.distinct && !hidden_.empty()) {
+    if (spec_.distinct && hidden_.size() > before_order) {
       refuse(
-          "SELECT DISTINCT with ORDER BY on a column that is not selected is not merged across "
-          "shards");
+          "SELECT DISTINCT with ORDER BY on an expression that is not selected is not merged "
+          "across shards (PostgreSQL rejects it too): select it, or order by a selected column");
     }
     spec_.limit = limit_source(select_.limit_count, "LIMIT");
     spec_.offset = limit_source(select_.limit_offset, "OFFSET");
@@ -311,13 +312,11 @@ class Planner {
   bool groups_are_shard_local() const {
     for (std::size_t i = 0; i < select_.n_group_clause; ++i) {
       const Node* item = without_casts(select_.group_clause[i]);
-      if (item->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
-          tables_.is_key(item->column_ref, shards_))
+      if (item->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && tables_.is_key(item->column_ref))
         return true;
       if (auto target = position_of(item)) {
         const Node* val = without_casts(targets_[*target].node->val);
-        if (val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
-            tables_.is_key(val->column_ref, shards_))
+        if (val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && tables_.is_key(val->column_ref))
           return true;
       }
     }
@@ -337,28 +336,76 @@ class Planner {
     return static_cast<std::size_t>(position - 1);
   }
 
-  // The target a name or an expression refers to; `by_name` also matches output names.
+  // The target a name or an expression refers to. ORDER BY (`by_name`) reads a bare name as an
+  // output column first, as both databases do. GROUP BY and HAVING read it as an input column
+  // first: a select item that is that column, else an alias of that name whose expression does
+  // not use a column of that name (`lower(code) AS code` groups by the column code, not by the
+  // alias), else none: the column is then added as a helper.
   std::optional<ColumnIndex> find_target(const Node* node, Span span, bool by_name) const {
     if (auto p = position_of(node)) return ColumnIndex{.index = *p};
-    const std::string canonical = sql_.canonical(span);
     std::string_view bare;
     if (node->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && node->column_ref->n_fields == 1) {
       bare = string_of(node->column_ref->fields[0]);
     }
-    for (std::size_t i = 0; i < targets_.size(); ++i) {
-      if (!positional_[i]) break;  // after a *, positions are known only at run time
-      const Target& t = targets_[i];
-      if (!bare.empty() && t.node->name != nullptr && same_name(t.node->name, bare))
-        return ColumnIndex{.index = i};
-      if (!bare.empty() && by_name && t.node->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
-          same_name(last_name(t.node->val->column_ref->fields, t.node->val->column_ref->n_fields),
-                    bare)) {
-        return ColumnIndex{.index = i};
-      }
-      if (t.canonical == canonical) return ColumnIndex{.index = i};
+    if (!bare.empty()) {
+      if (auto found = by_name ? output_named(bare) : input_named(bare)) return found;
+    }
+    const std::string canonical = sql_.canonical(span);
+    for (std::size_t i = 0; i < targets_.size() && positional_[i]; ++i) {
+      if (targets_[i].canonical == canonical) return ColumnIndex{.index = i};
     }
     for (std::size_t h = 0; h < hidden_.size(); ++h) {
       if (hidden_[h].canonical == canonical) return ColumnIndex{.index = h, .hidden = true};
+    }
+    return std::nullopt;
+  }
+
+  static bool has_alias(const Target& t) {
+    return t.node->name != nullptr && t.node->name[0] != '\0';
+  }
+
+  // The column a select item is, if it is a plain column reference: its last name.
+  static std::string_view column_of(const Target& t) {
+    const Node* val = t.node->val;
+    if (val == nullptr || val->node_case != PG_QUERY__NODE__NODE_COLUMN_REF) return {};
+    const auto* ref = val->column_ref;
+    return ref->n_fields > 0 ? string_of(ref->fields[ref->n_fields - 1]) : std::string_view{};
+  }
+
+  static bool uses_column(const Node* node, std::string_view name) {
+    auto named = [&](const Node* n) {
+      return n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields > 0 &&
+             same_name(string_of(n->column_ref->fields[n->column_ref->n_fields - 1]), name);
+    };
+    if (node == nullptr) return false;
+    if (named(node)) return true;
+    bool found = false;
+    walk(&node->base, [&](const Node* child) {
+      found = found || named(child);
+      return !found;
+    });
+    return found;
+  }
+
+  // Positions before a * are known when planning; after it only at run time.
+  std::optional<ColumnIndex> output_named(std::string_view name) const {
+    for (std::size_t i = 0; i < targets_.size() && positional_[i]; ++i) {
+      const Target& t = targets_[i];
+      const bool named =
+          has_alias(t) ? same_name(t.node->name, name) : same_name(column_of(t), name);
+      if (named) return ColumnIndex{.index = i};
+    }
+    return std::nullopt;
+  }
+
+  std::optional<ColumnIndex> input_named(std::string_view name) const {
+    for (std::size_t i = 0; i < targets_.size() && positional_[i]; ++i) {
+      if (same_name(column_of(targets_[i]), name)) return ColumnIndex{.index = i};
+    }
+    for (std::size_t i = 0; i < targets_.size() && positional_[i]; ++i) {
+      const Target& t = targets_[i];
+      if (has_alias(t) && same_name(t.node->name, name) && !uses_column(t.node->val, name))
+        return ColumnIndex{.index = i};
     }
     return std::nullopt;
   }
@@ -555,7 +602,6 @@ class Planner {
 
   const ParsedSql& sql_;
   const PgQuery__SelectStmt& select_;
-  const ShardConfig& shards_;
   const Tables& tables_;
   Layout layout_;
   MergeSpec spec_;
@@ -567,10 +613,23 @@ class Planner {
 
 }  // namespace
 
-void plan_fan_out(const ParsedSql& sql, const PgQuery__SelectStmt& select,
-                  const ShardConfig& shards, const Tables& tables, Dialect dialect, Analysis& out) {
+bool is_aggregate_call(const PgQuery__FuncCall& call) {
+  if (call.agg_star || call.agg_distinct || call.n_agg_order > 0 || call.agg_filter != nullptr ||
+      call.agg_within_group) {
+    return true;
+  }
+  const std::string_view name = last_name(call.funcname, call.n_funcname);
+  auto named = [&](std::string_view n) { return same_name(n, name); };
+  if ((same_name(name, "min") || same_name(name, "max")) && call.n_args > 1)
+    return false;  // SQLite's scalar min(a, b)
+  return std::any_of(kMergeable.begin(), kMergeable.end(), named) ||
+         std::any_of(kUnmergeable.begin(), kUnmergeable.end(), named);
+}
+
+void plan_fan_out(const ParsedSql& sql, const PgQuery__SelectStmt& select, const Tables& tables,
+                  Dialect dialect, Analysis& out) {
   try {
-    out.fan_out = Planner(sql, select, shards, tables, dialect).plan();
+    out.fan_out = Planner(sql, select, tables, dialect).plan();
   } catch (const Refusal& refusal) {
     out.fan_out_refusal = refusal.why;
   }

@@ -76,8 +76,8 @@ void settle(ShardCluster& cluster, const std::string& gid, Decision decision,
             RecoveryReport& report) {
   Lease lease = cluster.write();
   try {
-    lease->execute_script(
-        fmt::format("{} PREPARED '{}'", decision == Decision::commit ? "COMMIT" : "ROLLBACK", gid));
+    lease->execute_script(shard_detail::prepared_statement(
+        decision == Decision::commit ? "COMMIT PREPARED" : "ROLLBACK PREPARED", gid));
   } catch (const SqlError& e) {
     if (e.sqlstate() != "42704")
       throw;  // settled meanwhile by its coordinator or another recover()

@@ -205,8 +205,24 @@ Targets ShardState::all_clusters() const {
   return out;
 }
 
+std::size_t ShardState::shard_clusters() const noexcept {
+  return static_cast<std::size_t>(std::count_if(clusters.begin(), clusters.end(),
+                                                [](const auto& c) { return !c->shards.empty(); }));
+}
+
 Targets ShardState::targets(const Analysis& analysis, std::span<const Value> params,
                             bool for_write) {
+  if (analysis.reference_write) {
+    Targets out = all_clusters();
+    out.every_cluster = true;
+    return out;
+  }
+  if (analysis.type == StatementType::select && !analysis.reads_sharded) {
+    // Every shard holds what it reads: the first one answers (deterministic, so that functions
+    // with effects, advisory locks and sequences, always meet the same database).
+    return Targets{.clusters = {shard_cluster[0]}, .shards = {0}, .any_shard = true};
+  }
+  if (analysis.insert) check_insert_keys(*analysis.insert, params);
   if (!analysis.pin) return all_clusters();
   auto result = evaluate(*analysis.pin, params, *this, for_write);
   Targets out;
@@ -223,6 +239,10 @@ Targets ShardState::targets(const Analysis& analysis, std::span<const Value> par
 
 void ShardState::check_readable(const Analysis& analysis, const Targets& targets) const {
   if (analysis.type != StatementType::select) return;
+  if (!analysis.colocation_refusal.empty() && shard_clusters() > 1) {
+    throw UnroutableStatement(fmt::format(
+        "this query cannot be answered exactly from the shards: {}", analysis.colocation_refusal));
+  }
   if (targets.clusters.size() > 1 && !analysis.fan_out) {
     throw UnroutableStatement(
         fmt::format("this query runs on {} clusters and its results cannot be merged "
@@ -234,7 +254,7 @@ void ShardState::check_readable(const Analysis& analysis, const Targets& targets
 
 void ShardState::check_writable(const Analysis& analysis, const Targets& targets) const {
   if (analysis.type == StatementType::select) return;
-  if (!targets.pinned || !analysis.needs_pin.empty()) {
+  if (!(targets.pinned || targets.every_cluster) || !analysis.needs_pin.empty()) {
     throw UnroutableStatement(analysis.needs_pin.empty()
                                   ? "this statement cannot be routed by shard key"
                                   : analysis.needs_pin);
@@ -248,7 +268,12 @@ Route ShardState::describe(const Analysis& analysis, const Targets& targets) con
   route.keys = targets.keys;
   route.write = analysis.type != StatementType::select;
   route.fan_out = targets.clusters.size() > 1;
-  if (targets.pinned) {
+  if (targets.every_cluster) {
+    route.reason = fmt::format("writes a reference table: every cluster ({}), in one transaction",
+                               targets.clusters.size());
+  } else if (targets.any_shard) {
+    route.reason = "reads no sharded table (reference tables only, or none): shard 0 answers";
+  } else if (targets.pinned) {
     std::vector<std::string> keys;
     for (const auto& k : targets.keys) keys.push_back(k.to_string());
     route.reason =
@@ -272,14 +297,23 @@ Statement ShardState::fan_out_statement(const shard_detail::FanOutPlan& plan,
   });
 }
 
+void ShardState::check_insert_keys(const shard_detail::InsertSplit& split,
+                                   std::span<const Value> params) const {
+  for (std::size_t r = 0; r < split.keys.size(); ++r) {
+    if (!split.keys[r].resolve(params).is_null()) continue;
+    throw UnroutableStatement(fmt::format(
+        "row {} of the INSERT has a NULL shard key ({}): a row of a sharded table lives on the "
+        "shard its key names, so every row needs one",
+        r + 1, config.shard_key));
+  }
+}
+
 std::vector<std::pair<std::size_t, Statement>> ShardState::split_insert(
     const shard_detail::InsertSplit& split, std::span<const Value> params) {
+  check_insert_keys(split, params);
   std::map<std::size_t, std::vector<std::size_t>> rows;  // cluster -> rows
   for (std::size_t r = 0; r < split.rows.size(); ++r) {
-    const Value& value = split.keys[r].resolve(params);
-    if (value.is_null())
-      throw UsageError(fmt::format("row {} of the INSERT has a NULL shard key", r + 1));
-    const ShardKey key = key_of_value(value);
+    const ShardKey key = key_of_value(split.keys[r].resolve(params));
     rows[shard_cluster[shard_for(key, true)]].push_back(r);
   }
   std::vector<std::pair<std::size_t, Statement>> out;
@@ -313,16 +347,21 @@ ShardKey key_of_value(const Value& value) {
 Rows concatenate(std::vector<Rows> results) {
   if (results.size() == 1) return std::move(results.front());
   std::vector<std::string> columns;
+  Rows::ColumnTypes types;
   std::vector<Value> values;
   std::int64_t affected = 0;
   for (const Rows& r : results) {
-    if (columns.empty() && r.column_count() > 0) columns = r.columns();
+    if (columns.empty() && r.column_count() > 0) {
+      columns = r.columns();
+      types = r.column_types();
+    }
     affected += r.affected_rows();
     for (std::size_t i = 0; i < r.size(); ++i) {
       for (std::size_t c = 0; c < r.column_count(); ++c) values.push_back(r.value(i, c));
     }
   }
-  return Rows(std::move(columns), std::move(values), affected);
+  return Rows(std::make_shared<const std::vector<std::string>>(std::move(columns)),
+              std::move(types), std::move(values), affected);
 }
 
 }  // namespace nexdb::detail

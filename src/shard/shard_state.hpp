@@ -55,6 +55,10 @@ struct Targets {
   std::set<std::size_t> shards{};
   std::vector<ShardKey> keys{};
   bool pinned = false;
+  /// A read of reference tables only (or of no table): any one shard answers it.
+  bool any_shard = false;
+  /// A write to a reference table: every cluster.
+  bool every_cluster = false;
 };
 
 class ShardState {
@@ -68,12 +72,17 @@ class ShardState {
   Targets targets(const shard_detail::Analysis& analysis, std::span<const Value> params,
                   bool for_write);
   Targets all_clusters() const;
+  /// Clusters that hold shards (the lookup directory's own cluster may hold none).
+  std::size_t shard_clusters() const noexcept;
   std::size_t shard_for(const ShardKey& key, bool for_write);
   Route describe(const shard_detail::Analysis& analysis, const Targets& targets) const;
 
   /// The fan-out statement of a read for one cluster.
   Statement fan_out_statement(const shard_detail::FanOutPlan& plan,
                               std::span<const Value> params) const;
+  /// UnroutableStatement when a row of the INSERT has a NULL key.
+  void check_insert_keys(const shard_detail::InsertSplit& split,
+                         std::span<const Value> params) const;
   /// An INSERT's statement per cluster, each with only that cluster's rows.
   std::vector<std::pair<std::size_t, Statement>> split_insert(
       const shard_detail::InsertSplit& split, std::span<const Value> params);

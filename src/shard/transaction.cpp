@@ -117,12 +117,15 @@ void ShardTransactionState::commit_sqlite(std::vector<Participant*>& writers) {
   for (auto* w : writers) {
     try {
       commit_plainly(*w);
-    } catch (const Error& e) {
+    } catch (...) {
+      const auto error = std::current_exception();
       rollback_all();
-      throw Error(fmt::format(
-          "best-effort commit across SQLite shards failed part way: {} committed, the rest "
-          "rolled back: {}",
-          committed.empty() ? "none" : fmt::format("{}", fmt::join(committed, ", ")), e.what()));
+      // The same error type (a SQLite busy timeout stays a TimeoutError), saying what committed.
+      shard_detail::rethrow_for(
+          error,
+          fmt::format("best-effort commit across SQLite shards failed part way: {} "
+                      "committed, the rest rolled back: ",
+                      committed.empty() ? "none" : fmt::format("{}", fmt::join(committed, ", "))));
     }
     committed.push_back(cluster(w->cluster).name);
   }
@@ -188,6 +191,8 @@ Rows ShardTransaction::execute(const Statement& statement) {
       }
     } else {
       for (std::size_t c : targets.clusters) results.push_back(state_->run(c, statement, true));
+      // Every copy of a reference table changes alike: one copy's result is the result.
+      if (targets.every_cluster) results.resize(1);
     }
     return detail::concatenate(std::move(results));
   }

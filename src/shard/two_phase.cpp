@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <random>
 
@@ -48,16 +49,33 @@ std::string make_gid(std::uint64_t txid, const std::string& coordinator,
                      cluster_tag(participant));
 }
 
+namespace {
+bool lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+}  // namespace
+
 std::optional<ParsedGid> parse_gid(std::string_view gid) {
+  // nexdb:<16 hex>:<8 hex>:<8 hex>, all lower-case hex: anything else is not one of ours.
   if (!gid.starts_with("nexdb:") || gid.size() != 6 + 16 + 1 + 8 + 1 + 8) return std::nullopt;
-  ParsedGid out;
+  if (gid[22] != ':' || gid[31] != ':') return std::nullopt;
   const auto hex = gid.substr(6, 16);
-  const auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), out.txid, 16);
-  if (ec != std::errc{} || end != hex.data() + hex.size() || gid[22] != ':' || gid[31] != ':')
-    return std::nullopt;
-  out.coordinator = std::string(gid.substr(23, 8));
-  out.participant = std::string(gid.substr(32, 8));
+  const auto coordinator = gid.substr(23, 8);
+  const auto participant = gid.substr(32, 8);
+  if (!lower_hex(hex) || !lower_hex(coordinator) || !lower_hex(participant)) return std::nullopt;
+  ParsedGid out;
+  std::from_chars(hex.data(), hex.data() + hex.size(), out.txid, 16);
+  out.coordinator = std::string(coordinator);
+  out.participant = std::string(participant);
   return out;
+}
+
+std::string prepared_statement(std::string_view verb, std::string_view gid) {
+  std::string literal = "'";
+  for (char c : gid) literal += c == '\'' ? std::string("''") : std::string(1, c);
+  literal += '\'';
+  return fmt::format("{} {}", verb, literal);
 }
 
 void ensure_log(detail::ShardState& shards, detail::ShardCluster& cluster) {
@@ -91,7 +109,7 @@ void TwoPhaseCommit::abort_prepared(std::vector<detail::Participant*>& prepared,
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     try {
       run_settling(*shards_.clusters[prepared[i]->cluster], *prepared[i],
-                   fmt::format("ROLLBACK PREPARED '{}'", gids[i]));
+                   prepared_statement("ROLLBACK PREPARED", gids[i]));
     } catch (const std::exception& e) {
       spdlog::warn("ROLLBACK PREPARED '{}' failed ({}); recover() will roll it back", gids[i],
                    e.what());
@@ -151,7 +169,7 @@ void TwoPhaseCommit::run(std::vector<detail::Participant*>& writers) {
   std::vector<std::string> prepared_gids;
   for (std::size_t i = 0; i < others.size(); ++i) {
     try {
-      others[i]->lease->execute_script(fmt::format("PREPARE TRANSACTION '{}'", gids[i]));
+      others[i]->lease->execute_script(prepared_statement("PREPARE TRANSACTION", gids[i]));
     } catch (...) {
       fail(prepared, prepared_gids, others[i]->cluster);
     }
@@ -179,7 +197,7 @@ void TwoPhaseCommit::run(std::vector<detail::Participant*>& writers) {
   for (std::size_t i = 0; i < others.size(); ++i) {
     try {
       run_settling(*shards_.clusters[others[i]->cluster], *others[i],
-                   fmt::format("COMMIT PREPARED '{}'", gids[i]));
+                   prepared_statement("COMMIT PREPARED", gids[i]));
     } catch (const SqlError& e) {
       if (e.sqlstate() != "42704") {  // 42704: already committed by a concurrent recover()
         all_done = false;

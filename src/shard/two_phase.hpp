@@ -26,7 +26,12 @@ struct ParsedGid {
   std::string coordinator;  // 8 hex digits
   std::string participant;
 };
+/// The parts of a gid; nullopt unless it is exactly that form (lower-case hex), so a gid read
+/// back from the server is one nexdb made.
 std::optional<ParsedGid> parse_gid(std::string_view gid);
+/// `verb 'gid'` (COMMIT PREPARED, ROLLBACK PREPARED, PREPARE TRANSACTION), the gid quoted as
+/// a string literal: these statements take no parameters.
+std::string prepared_statement(std::string_view verb, std::string_view gid);
 /// 8 hex digits identifying a cluster name in gids.
 std::string cluster_tag(const std::string& name);
 

@@ -1,11 +1,15 @@
 #include "shard/values.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
+
+#include "nexdb/error.hpp"
 
 namespace nexdb::shard_detail {
 namespace {
@@ -117,32 +121,36 @@ bool is_special(std::string_view text) {
   return text == "NaN" || text == "Infinity" || text == "-Infinity";
 }
 
-// A number's kind for comparison: 0 integer, 1 float, 2 decimal text, -1 not a number.
-int number_kind(const Value& v) {
+// A number's kind for comparison: 0 integer (booleans too), 1 float, 2 decimal text, -1 not a
+// number. Text is a number only in a numeric column.
+int number_kind(const Value& v, ColumnType type) {
   switch (v.type()) {
+    case ValueType::boolean:
     case ValueType::integer:
       return 0;
     case ValueType::real:
       return 1;
     case ValueType::text:
-      return is_decimal_text(std::get<std::string>(v.storage())) ? 2 : -1;
+      return type == ColumnType::numeric && is_decimal_text(std::get<std::string>(v.storage()))
+                 ? 2
+                 : -1;
     default:
       return -1;
   }
 }
 
-// Order of kinds when two values are not both numbers (SQLite's order; booleans first).
-int kind_rank(const Value& v) {
+// Order of kinds when two values are not both numbers (SQLite's order).
+int kind_rank(const Value& v, ColumnType type) {
+  if (number_kind(v, type) >= 0) return 1;
   switch (v.type()) {
     case ValueType::boolean:
-      return 0;
     case ValueType::integer:
     case ValueType::real:
       return 1;
     case ValueType::timestamp:
       return 2;
     case ValueType::text:
-      return is_decimal_text(std::get<std::string>(v.storage())) ? 1 : 3;
+      return 3;
     case ValueType::bytes:
       return 4;
     default:
@@ -150,15 +158,21 @@ int kind_rank(const Value& v) {
   }
 }
 
+std::int64_t integer_of(const Value& v) {
+  if (v.type() == ValueType::boolean) return std::get<bool>(v.storage()) ? 1 : 0;
+  return std::get<std::int64_t>(v.storage());
+}
+
 std::string decimal_text(const Value& v) {
-  if (v.type() == ValueType::integer) return std::to_string(std::get<std::int64_t>(v.storage()));
-  return std::get<std::string>(v.storage());
+  if (v.type() == ValueType::text) return std::get<std::string>(v.storage());
+  return std::to_string(integer_of(v));
 }
 
 long double to_long_double(const Value& v) {
   switch (v.type()) {
+    case ValueType::boolean:
     case ValueType::integer:
-      return static_cast<long double>(std::get<std::int64_t>(v.storage()));
+      return static_cast<long double>(integer_of(v));
     case ValueType::real:
       return std::get<double>(v.storage());
     case ValueType::text: {
@@ -194,6 +208,41 @@ int three_way(const T& a, const T& b) {
   return a < b ? -1 : (b < a ? 1 : 0);
 }
 
+// NaN, Infinity and -Infinity in a numeric sum: as PostgreSQL adds them.
+std::string add_special(const std::string& a, const std::string& b) {
+  if (a == "NaN" || b == "NaN") return "NaN";
+  const bool a_inf = is_special(a);
+  const bool b_inf = is_special(b);
+  if (a_inf && b_inf && a != b) return "NaN";  // Infinity + -Infinity
+  return a_inf ? a : b;
+}
+
+// One spelling per number: integers and integral floats as digits, decimal text without trailing
+// fraction zeros (so 1, 1.0 and "1.00" are one), other floats by their bits.
+std::string canonical_number(const Value& v, int kind) {
+  if (kind == 0) return std::to_string(integer_of(v));
+  if (kind == 1) {
+    const double d = std::get<double>(v.storage());
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    if (d == std::floor(d) && std::abs(d) < 9.2e18)
+      return std::to_string(static_cast<std::int64_t>(d));
+    return fmt::format("f{:016x}", std::bit_cast<std::uint64_t>(d));
+  }
+  const std::string& text = std::get<std::string>(v.storage());
+  if (is_special(text)) return text;
+  Decimal d = parse_decimal(text);
+  d.fraction.erase(d.fraction.find_last_not_of('0') + 1);
+  std::string out;
+  if (d.negative && !is_zero(d)) out += '-';
+  out += d.integer.empty() ? std::string("0") : d.integer;
+  if (!d.fraction.empty()) {
+    out += '.';
+    out += d.fraction;
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_decimal_text(std::string_view text) noexcept {
@@ -208,27 +257,22 @@ bool is_decimal_text(std::string_view text) noexcept {
   return !fraction.empty() && std::all_of(fraction.begin(), fraction.end(), is_digit);
 }
 
-int compare_values(const Value& a, const Value& b) {
-  const int ka = number_kind(a);
-  const int kb = number_kind(b);
-  // Two texts compare as numbers only when both are numeric output: a text column stays text.
-  const bool both_text = a.type() == ValueType::text && b.type() == ValueType::text;
+int compare_values(Typed a_typed, Typed b_typed) {
+  const Value& a = a_typed.value;
+  const Value& b = b_typed.value;
+  const int ka = number_kind(a, a_typed.type);
+  const int kb = number_kind(b, b_typed.type);
   if (ka >= 0 && kb >= 0) return compare_numbers(a, ka, b, kb);
-  if (both_text)
-    return three_way(std::get<std::string>(a.storage()).compare(std::get<std::string>(b.storage())),
-                     0);
-  if (kind_rank(a) != kind_rank(b)) return three_way(kind_rank(a), kind_rank(b));
+  const int ra = kind_rank(a, a_typed.type);
+  const int rb = kind_rank(b, b_typed.type);
+  if (ra != rb) return three_way(ra, rb);
   const auto& x = a.storage();
   const auto& y = b.storage();
   switch (a.type()) {
-    case ValueType::boolean:
-      return three_way(std::get<bool>(x), std::get<bool>(y));
     case ValueType::timestamp:
       return three_way(std::get<Timestamp>(x), std::get<Timestamp>(y));
-    case ValueType::text: {
-      const int c = std::get<std::string>(x).compare(std::get<std::string>(y));  // bytewise
-      return three_way(c, 0);
-    }
+    case ValueType::text:  // bytewise, as PostgreSQL's C collation and SQLite's BINARY
+      return three_way(std::get<std::string>(x).compare(std::get<std::string>(y)), 0);
     case ValueType::bytes: {
       const auto& p = std::get<Bytes>(x);
       const auto& q = std::get<Bytes>(y);
@@ -241,29 +285,40 @@ int compare_values(const Value& a, const Value& b) {
   }
 }
 
-Value add_values(const Value& a, const Value& b) {
+Value add_values(const Value& a, const Value& b, ColumnType type) {
   if (a.is_null()) return b;
   if (b.is_null()) return a;
-  const int ka = number_kind(a);
-  const int kb = number_kind(b);
+  const int ka = number_kind(a, type);
+  const int kb = number_kind(b, type);
+  if (ka < 0 || kb < 0) {
+    throw Error(fmt::format("cannot add {} and {} from different shards: not numbers",
+                            a.to_display_string(), b.to_display_string()));
+  }
   if (ka == 1 || kb == 1) return Value(static_cast<double>(to_long_double(a) + to_long_double(b)));
   if (ka == 0 && kb == 0) {
     std::int64_t sum = 0;
-    if (!__builtin_add_overflow(std::get<std::int64_t>(a.storage()),
-                                std::get<std::int64_t>(b.storage()), &sum)) {
-      return Value(sum);
+    if (__builtin_add_overflow(integer_of(a), integer_of(b), &sum)) {
+      throw_sql_error("integer out of range adding the shards' results", {.sqlstate = "22003"});
     }
+    return Value(sum);
   }
   const std::string x = decimal_text(a);
   const std::string y = decimal_text(b);
-  if (is_special(x) || is_special(y))
-    return Value(static_cast<double>(to_long_double(a) + to_long_double(b)));
+  if (is_special(x) || is_special(y)) return Value(add_special(x, y));
   return Value(add_decimal(x, y));
 }
 
 double to_double(const Value& value) { return static_cast<double>(to_long_double(value)); }
 
-void append_key(std::string& key, const Value& value) {
+void append_key(std::string& key, Typed typed) {
+  const Value& value = typed.value;
+  const int kind = number_kind(value, typed.type);
+  if (kind >= 0) {
+    key += 'N';
+    key += canonical_number(value, kind);
+    key += ';';
+    return;
+  }
   key += static_cast<char>('A' + static_cast<int>(value.type()));
   std::visit(
       [&](const auto& v) {
@@ -273,11 +328,6 @@ void append_key(std::string& key, const Value& value) {
         } else if constexpr (std::is_same_v<T, Bytes>) {
           key += std::to_string(v.size()) + ':';
           for (std::byte b : v) key += static_cast<char>(b);
-        } else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, bool>) {
-          key += std::to_string(v) + ';';
-        } else if constexpr (std::is_same_v<T, double>) {
-          const double normal = v == 0 ? 0.0 : v;  // -0 groups with 0
-          key += std::to_string(std::bit_cast<std::uint64_t>(normal)) + ';';
         } else if constexpr (std::is_same_v<T, Timestamp>) {
           key += std::to_string(v.time_since_epoch().count()) + ';';
         }

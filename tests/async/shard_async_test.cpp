@@ -146,8 +146,8 @@ TEST_F(AsyncShardPostgres, ATransactionOnOneShard) {
   run_on(io, async.async_transaction_on(home, [&](AsyncTransaction& tx) -> asio::awaitable<void> {
     co_await tx.async_run("INSERT INTO users (id, name) VALUES ($1, 'tx')", user);
     co_await tx.async_run(
-        "INSERT INTO orders (id, user_id, status, total, qty, created_at) "
-        "VALUES (1, $1, 'new', 10, 1, now())",
+        "INSERT INTO orders (id, user_id, status, total, qty, created_at, code) "
+        "VALUES (1, $1, 'new', 10, 1, now(), 'c1')",
         user);
   }));
   EXPECT_EQ(count_on(static_cast<int>(home), "SELECT count(*) FROM orders"), 1);

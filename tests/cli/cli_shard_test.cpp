@@ -27,6 +27,11 @@ std::string write_sharded_config(const TempDir& dir) {
   return path;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 TEST(CliShard, RouteShowsTheHashRangeShardAndCluster) {
   TempDir dir;
   const std::string config = write_sharded_config(dir);
@@ -48,6 +53,31 @@ TEST(CliShard, RouteShowsTheHashRangeShardAndCluster) {
   const auto none = run_cli("--config " + dir.path() + "/plain.toml shard route 1");
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.output.find("no [shards] section"), std::string::npos) << none.output;
+}
+
+// Review defect 10: under lookup, the key range shown is the one the hash lands in, and a key
+// the directory moved says so (it used to show the range of the directory's shard).
+TEST(CliShard, RouteUnderLookupShowsWhereTheHashLandsAndTheDirectory) {
+  TempDir dir;
+  const std::string path = write_sharded_config(dir);
+  std::string toml = read_file(path);
+  toml.replace(toml.find("[shards]\n"), 9,
+               "[shards]\nfunction = \"lookup\"\nlookup_cluster = \"db-shard-1\"\n");
+  std::ofstream(path) << toml;
+  // Key 42 hashes into "-40" (shard 0); the directory moves it to shard 2.
+  ShardManager::from_config(Config::load(path)).assign(42, 2);
+  const auto result = run_cli("--format json --config " + path + " shard route 42");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto route = nlohmann::json::parse(result.output);
+  EXPECT_EQ(route["shard"], 2);
+  EXPECT_EQ(route["cluster"], "db-shard-3");
+  EXPECT_EQ(route["hash"], "2e4fe982b68910ac");
+  EXPECT_EQ(route["key_range"], "-40");
+  EXPECT_EQ(route["hash_shard"], 0);
+  const auto text = run_cli("--config " + path + " shard route 42");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("moved to shard 2"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("-40"), std::string::npos) << text.output;
 }
 
 TEST(CliShard, StatusCountsRowsPerShardAndTheSkew) {
@@ -84,11 +114,7 @@ TEST(CliShard, StatusCountsRowsPerShardAndTheSkew) {
 TEST(CliShard, ADownShardMakesStatusExitWithOne) {
   TempDir dir;
   const std::string config = write_sharded_config(dir);
-  std::string text;
-  {
-    std::ifstream in(config);
-    text.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string text = read_file(config);
   const std::string good = fmt::format("sqlite:{}/s4.db", dir.path());
   text.replace(text.find(good), good.size(), "sqlite:/nonexistent-nexdb-dir/s4.db");
   std::ofstream(config) << text;

@@ -87,8 +87,8 @@ TEST(ConfigShards, MapErrorsNameTheEntry) {
   EXPECT_CONTAINS(
       parse_error(head + "replicas = 2\n"),
       "x.toml:7: shards.replicas: unknown key (known: key, function, count, key_type, range_starts, "
-      "key_ranges, lookup_cluster, lookup_table, lookup_cache_ttl_ms, tables, map, shard_key, "
-      "shard_function, num_shards, shard_map)");
+      "key_ranges, lookup_cluster, lookup_table, lookup_cache_ttl_ms, tables, reference_tables, "
+      "map, shard_key, shard_function, num_shards, shard_map)");
 }
 
 TEST(ConfigShards, ShardsNeedConfiguredClusters) {
@@ -159,6 +159,23 @@ accounts = "id"
                   "shards.key_type: function = \"modulo\" needs integer keys");
   EXPECT_CONTAINS(parse_error(head + "function = \"range\"\nrange_starts = [0, 9]\nkey_ranges = [\"-\"]\n" + map),
                   "shards.key_ranges: only used with function = \"hash\"");
+}
+
+TEST(ConfigShards, ReferenceTables) {
+  const std::string head = clusters + "[shards]\nkey = \"user_id\"\n";
+  const std::string map = "[shards.map]\n0 = \"shard0\"\n1 = \"shard1\"\n";
+  const Config config =
+      Config::parse(head + "reference_tables = [\"countries\", \"plans\"]\n" + map);
+  EXPECT_EQ(config.shards.reference_tables, (std::vector<std::string>{"countries", "plans"}));
+  EXPECT_TRUE(config.shards.is_reference("plans"));
+  EXPECT_FALSE(config.shards.is_reference("orders"));
+  EXPECT_FALSE(Config::parse(head + map).shards.is_reference("countries"));
+  EXPECT_CONTAINS(parse_error(head + "reference_tables = [\"\"]\n" + map),
+                  "shards.reference_tables: a table name must not be empty");
+  EXPECT_CONTAINS(
+      parse_error(head + "reference_tables = [\"users\"]\n[shards.tables]\nusers = \"id\"\n" + map),
+      "'users' is also in [shards.tables]");
+  EXPECT_CONTAINS(parse_error(head + "reference_tables = \"countries\"\n" + map), "reference_tables");
 }
 
 TEST(ConfigShards, LookupNeedsItsCluster) {

@@ -13,7 +13,8 @@ using namespace shard_detail;
 const ShardConfig kShards{.shard_key = "user_id",
                           .num_shards = 2,
                           .shard_map = {{0, "a"}, {1, "b"}},
-                          .table_keys = {{"users", "id"}}};
+                          .table_keys = {{"users", "id"}},
+                          .reference_tables = {"countries"}};
 
 std::shared_ptr<const Analysis> analyse(const std::string& sql,
                                         Dialect dialect = Dialect::postgres) {
@@ -191,6 +192,160 @@ TEST(ShardFanOut, WhatCannotBeMergedIsRefused) {
 TEST(ShardFanOut, SelectStarWithSortOnAColumn) {
   EXPECT_EQ(per_shard("SELECT * FROM orders ORDER BY total DESC LIMIT 100").sql,
             "SELECT *, total AS \"__nexdb_0\" FROM orders ORDER BY total DESC LIMIT $1");
+}
+
+// Why a statement cannot be answered from the shards; empty when it can.
+std::string colocation(const std::string& sql) { return analyse(sql)->colocation_refusal; }
+
+// Review defect 1: what no shard can answer from its own rows is refused, whatever the outer
+// SELECT looks like; what reads no sharded table goes to one shard.
+TEST(ShardColocation, ReadsOfNoShardedTableGoToOneShard) {
+  EXPECT_FALSE(analyse("SELECT 1")->reads_sharded);
+  EXPECT_FALSE(analyse("SELECT now(), $1::int", Dialect::postgres)->reads_sharded);
+  EXPECT_FALSE(analyse("SELECT count(*) FROM countries")->reads_sharded);
+  EXPECT_FALSE(analyse("SELECT * FROM generate_series(1, 3)")->reads_sharded);
+  EXPECT_FALSE(
+      analyse("WITH c AS (SELECT code FROM countries) SELECT count(*) FROM c")->reads_sharded);
+  EXPECT_TRUE(analyse("SELECT count(*) FROM orders")->reads_sharded);
+  EXPECT_TRUE(colocation("SELECT 1").empty());
+}
+
+TEST(ShardColocation, SubqueriesAndCtesThatSeeOneShardAreRefused) {
+  EXPECT_NE(
+      colocation("WITH c AS (SELECT count(*) AS n FROM orders) SELECT n FROM c").find("\"c\""),
+      std::string::npos);
+  EXPECT_NE(colocation("SELECT id FROM orders WHERE total > (SELECT avg(total) FROM orders)")
+                .find("subquery"),
+            std::string::npos);
+  EXPECT_NE(colocation("SELECT (SELECT count(*) FROM orders)").find("subquery"), std::string::npos);
+  EXPECT_FALSE(colocation("SELECT count(*) FROM (SELECT DISTINCT status FROM orders) s").empty());
+  EXPECT_FALSE(
+      colocation("SELECT count(*) FROM countries WHERE EXISTS (SELECT 1 FROM orders)").empty());
+  EXPECT_FALSE(colocation("SELECT id FROM users WHERE id IN (SELECT user_id FROM orders ORDER BY "
+                          "total DESC LIMIT 5)")
+                   .empty());
+  EXPECT_FALSE(colocation("SELECT id FROM orders WHERE status IN (SELECT status FROM orders WHERE "
+                          "qty > 8)")
+                   .empty());
+  // Correlated on something other than the key, or only under OR: not tied.
+  EXPECT_FALSE(colocation("SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE "
+                          "o.status = u.name)")
+                   .empty());
+  EXPECT_FALSE(colocation("SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE "
+                          "o.user_id = u.id OR o.qty > 1)")
+                   .empty());
+  EXPECT_FALSE(colocation("SELECT * FROM (SELECT id, rank() OVER (PARTITION BY status ORDER BY "
+                          "total) AS r FROM orders) t")
+                   .empty());
+  EXPECT_FALSE(colocation("WITH RECURSIVE r AS (SELECT id FROM orders UNION SELECT id FROM r) "
+                          "SELECT * FROM r")
+                   .empty());
+}
+
+TEST(ShardColocation, JoinsMustMeetOnTheShardKey) {
+  EXPECT_NE(
+      colocation("SELECT o.id FROM orders o JOIN users u ON u.name = o.status").find("not joined"),
+      std::string::npos);
+  EXPECT_FALSE(colocation("SELECT o.id FROM orders o, users u").empty());
+  EXPECT_FALSE(
+      colocation("SELECT o.id FROM orders o JOIN users u ON u.id = o.user_id OR u.id = 1").empty());
+  EXPECT_TRUE(colocation("SELECT o.id FROM orders o JOIN users u ON u.id = o.user_id").empty());
+  EXPECT_TRUE(colocation("SELECT o.id FROM orders o LEFT JOIN payments p USING (user_id)").empty());
+  EXPECT_TRUE(
+      colocation("SELECT o.id FROM orders o, users u WHERE o.user_id = $1 AND u.id = $1").empty());
+  EXPECT_TRUE(
+      colocation("SELECT o.id FROM orders o JOIN countries c ON c.code = o.status").empty());
+}
+
+TEST(ShardColocation, WhatStaysOnOneShardIsAccepted) {
+  for (const char* sql : {
+           "SELECT u.id, (SELECT count(*) FROM orders o WHERE o.user_id = u.id) FROM users u",
+           "SELECT count(*) FROM users WHERE id IN (SELECT user_id FROM orders WHERE total > 1)",
+           "SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE "
+           "o.user_id = u.id)",
+           "SELECT max(n) FROM (SELECT user_id, count(*) AS n FROM orders GROUP BY user_id) t",
+           "WITH big AS (SELECT * FROM orders WHERE total > 100) SELECT status, count(*) FROM big "
+           "GROUP BY status",
+           "SELECT * FROM (SELECT user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) "
+           "AS r FROM orders) t WHERE r = 1",
+           "SELECT * FROM users u, LATERAL (SELECT sum(total) FROM orders o WHERE o.user_id = "
+           "u.id) s",
+           "SELECT * FROM (SELECT user_id FROM orders UNION ALL SELECT user_id FROM returns) t",
+           "SELECT c.name, count(*) FROM users u JOIN countries c ON c.code = u.country GROUP BY "
+           "c.name",
+       }) {
+    EXPECT_EQ(colocation(sql), "") << sql;
+  }
+  // A CTE's key column keeps groups on their shard.
+  auto a = analyse(
+      "WITH big AS (SELECT * FROM orders) SELECT user_id, count(*) FROM big GROUP BY user_id");
+  ASSERT_TRUE(a->fan_out);
+  EXPECT_FALSE(a->fan_out->merge.grouped);
+  a = analyse("SELECT * FROM (SELECT user_id AS uid FROM orders) t WHERE t.uid = 5");
+  ASSERT_TRUE(a->pin);
+}
+
+// Review defect 2: a write is pinned only by its target's key, or by tables joined to it on it.
+TEST(ShardColocation, WritesArePinnedOnlyThroughTheirTarget) {
+  auto a = analyse("UPDATE orders SET note = 'x' FROM users u WHERE u.id = $1 AND orders.qty >= 1");
+  EXPECT_NE(a->needs_pin.find("not joined"), std::string::npos) << a->needs_pin;
+  a = analyse("DELETE FROM orders USING users u WHERE u.id = 5");
+  EXPECT_FALSE(a->needs_pin.empty());
+  a = analyse("UPDATE orders o SET note = 'x' FROM users u WHERE u.id = o.user_id AND u.id = $1");
+  EXPECT_TRUE(a->needs_pin.empty()) << a->needs_pin;
+  ASSERT_TRUE(a->pin);
+  a = analyse("DELETE FROM orders WHERE user_id = 5 AND status IN (SELECT status FROM orders)");
+  EXPECT_FALSE(a->needs_pin.empty());
+  a = analyse("UPDATE orders SET note = (SELECT name FROM countries LIMIT 1) WHERE user_id = 5");
+  EXPECT_TRUE(a->needs_pin.empty()) << a->needs_pin;
+}
+
+TEST(ShardColocation, ReferenceTablesAreWrittenEverywhere) {
+  auto a = analyse("INSERT INTO countries (code, name) VALUES ($1, $2)");
+  EXPECT_TRUE(a->reference_write);
+  EXPECT_TRUE(a->needs_pin.empty()) << a->needs_pin;
+  a = analyse("UPDATE countries SET name = upper(name) WHERE code = 'de'");
+  EXPECT_TRUE(a->reference_write);
+  a = analyse("UPDATE countries SET user_id = 1");  // no shard key here: an ordinary column
+  EXPECT_TRUE(a->reference_write);
+  EXPECT_TRUE(analyse("DELETE FROM countries")->reference_write);
+  a = analyse("UPDATE countries SET name = 'x' WHERE code IN (SELECT status FROM orders)");
+  EXPECT_FALSE(a->reference_write);
+  EXPECT_NE(a->needs_pin.find("reference table"), std::string::npos) << a->needs_pin;
+  a = analyse("INSERT INTO countries (code) SELECT DISTINCT status FROM orders");
+  EXPECT_FALSE(a->needs_pin.empty());
+  a = analyse("INSERT INTO orders (user_id, note) VALUES (1, (SELECT max(note) FROM orders))");
+  EXPECT_FALSE(a->needs_pin.empty());
+}
+
+// Review defect 3: GROUP BY reads a name as the input column first, as both databases do.
+TEST(ShardFanOut, GroupByANameShadowedByAnAliasIsTheColumn) {
+  auto a = analyse("SELECT lower(code) AS code, count(*) FROM orders GROUP BY code");
+  ASSERT_TRUE(a->fan_out);
+  ASSERT_EQ(a->fan_out->merge.group_by.size(), 1u);
+  EXPECT_TRUE(a->fan_out->merge.group_by[0].hidden);
+  EXPECT_EQ(
+      per_shard("SELECT lower(code) AS code, count(*) FROM orders GROUP BY code").sql,
+      "SELECT lower(code) AS code, count(*), code AS \"__nexdb_0\" FROM orders GROUP BY code");
+  // An alias that shadows no column it uses is the select item; a column selected as is, too.
+  a = analyse("SELECT date_trunc('day', created_at) AS day, count(*) FROM orders GROUP BY day");
+  ASSERT_TRUE(a->fan_out);
+  EXPECT_EQ(a->fan_out->merge.group_by.at(0), (ColumnIndex{.index = 0}));
+  a = analyse("SELECT o.status AS s, count(*) FROM orders o GROUP BY status");
+  ASSERT_TRUE(a->fan_out);
+  EXPECT_EQ(a->fan_out->merge.group_by.at(0), (ColumnIndex{.index = 0}));
+  // ORDER BY reads the output name first.
+  a = analyse("SELECT lower(code) AS code FROM orders ORDER BY code LIMIT 3");
+  ASSERT_TRUE(a->fan_out);
+  EXPECT_EQ(a->fan_out->merge.order.at(0).column, (ColumnIndex{.index = 0}));
+}
+
+// Review defect 10: avg's helper columns are not ORDER BY columns a DISTINCT cannot see.
+TEST(ShardFanOut, DistinctWithAvgIsMerged) {
+  auto a = analyse("SELECT DISTINCT status, avg(qty) FROM orders GROUP BY status");
+  EXPECT_TRUE(a->fan_out) << a->fan_out_refusal;
+  EXPECT_NE(refusal("SELECT DISTINCT status FROM orders ORDER BY created_at").find("not selected"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 
 namespace nexdb::test {
 
-/// users (sharded by id) and orders (by user_id).
+/// users (sharded by id), orders (by user_id) and countries (a reference table).
 std::vector<std::string> shard_test_tables(Dialect dialect);
 
 /// The shard map of the tests: users by their id, orders by user_id, over `uris`.
@@ -31,15 +31,19 @@ struct ComparisonQuery {
   std::vector<Value> params;
 };
 /// Reads over every shard: ORDER BY with LIMIT/OFFSET, aggregates, GROUP BY, HAVING, DISTINCT,
-/// NULL ordering, joins of co-located tables, and pinned ones.
+/// NULL ordering, digit strings in text, numbers of mixed scale, joins of co-located tables and
+/// of reference tables, subqueries and CTEs each shard answers alone, and pinned ones.
 std::vector<ComparisonQuery> comparison_queries();
+/// Reads no shard can answer from its own rows: refused with UnroutableStatement.
+std::vector<ComparisonQuery> refused_queries();
 Statement for_dialect(const ComparisonQuery& query, Dialect dialect);
 
-/// Fails the test unless both results have the same columns and rows (numbers compared by value,
-/// floats to 1e-9 relative: sums of floats depend on the order they are added in).
+/// Fails the test unless both results have the same columns, column types and rows (numbers
+/// compared exactly by value; floats to 1e-9 relative: their sums depend on the order they are
+/// added in).
 void expect_same_rows(const Rows& sharded, const Rows& reference, const std::string& what);
 
-/// Runs every comparison query on both and compares.
+/// Runs every comparison query on both and compares; checks that the refused ones are.
 void compare_all(ShardManager& shards, Database& reference, const std::string& data_set);
 
 }  // namespace nexdb::test

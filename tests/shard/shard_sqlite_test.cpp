@@ -216,6 +216,35 @@ TEST_F(ShardSqlite, CrossShardWritesNeedBestEffortAndRefusalWritesNothing) {
   EXPECT_EQ(shards_->execute("SELECT count(*) FROM users").scalar<std::int64_t>(), 2);
 }
 
+// Review defect 10: a best-effort commit that fails part way keeps the failure's type (it used to
+// become a plain Error) and rolls back the shards not yet committed.
+TEST_F(ShardSqlite, ABestEffortCommitThatFailsPartWayKeepsTheErrorType) {
+  // A deferred foreign key is checked at COMMIT: the failing shard's commit itself fails.
+  shards_->execute_on_all(
+      "CREATE TABLE parts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, parent INTEGER "
+      "REFERENCES parts (id) DEFERRABLE INITIALLY DEFERRED)",
+      {.sqlite_best_effort = true});
+  std::int64_t good = 1;
+  std::int64_t bad = 2;
+  while (shards_->shard_for(bad) == shards_->shard_for(good)) ++bad;
+  try {
+    shards_->transaction(
+        [&](ShardTransaction& tx) {
+          tx.execute("INSERT INTO parts (id, user_id, parent) VALUES (1, ?, NULL)", good);
+          tx.execute("INSERT INTO parts (id, user_id, parent) VALUES (2, ?, 999)", bad);
+        },
+        {.sqlite_best_effort = true});
+    ADD_FAILURE() << "expected ForeignKeyViolation";
+  } catch (const ForeignKeyViolation& e) {
+    EXPECT_EQ(e.sqlstate(), "23503");
+    EXPECT_NE(std::string(e.what()).find("failed part way"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(
+      shards_->execute_on(shards_->shard_for(bad), Statement{"SELECT count(*) FROM parts", {}})
+          .scalar<std::int64_t>(),
+      0);
+}
+
 TEST_F(ShardSqlite, AFailingShardFailsTheQueryOrIsLeftOutWhenAsked) {
   auto config =
       shard_test_config({uris_[0], uris_[1], uris_[2], "sqlite:/nonexistent-nexdb-dir/shard3.db"});
@@ -253,6 +282,84 @@ TEST_F(ShardSqlite, StatusCountsRowsPerShard) {
     EXPECT_EQ(cluster.tables.size(), 2u);  // users (by id) and orders (by user_id)
   }
   EXPECT_EQ(orders, 500);
+}
+
+// Review defect 6: a NULL shard key is refused for one row as for many, and nothing is written
+// (a single row used to land on shard 0).
+TEST_F(ShardSqlite, ANullShardKeyIsRefused) {
+  EXPECT_THROW(shards_->execute("INSERT INTO users (id, name) VALUES (?, 'n')", Value(null)),
+               UnroutableStatement);
+  EXPECT_THROW(shards_->execute("INSERT INTO users (id, name) VALUES (NULL, 'n')"),
+               UnroutableStatement);
+  try {
+    shards_->transaction(
+        [&](ShardTransaction& tx) {
+          tx.execute("INSERT INTO users (id, name) VALUES (1, 'a'), (NULL, 'n'), (2, 'b')");
+        },
+        {.sqlite_best_effort = true});
+    ADD_FAILURE() << "expected UnroutableStatement";
+  } catch (const UnroutableStatement& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2"), std::string::npos) << e.what();
+  }
+  for (std::size_t s = 0; s < 4; ++s) {
+    EXPECT_EQ(
+        shards_->execute_on(s, Statement{"SELECT count(*) FROM users", {}}).scalar<std::int64_t>(),
+        0)
+        << "shard " << s;
+  }
+  // WHERE key = NULL matches no row: not an error.
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM users WHERE id = ?", Value(null))
+                .scalar<std::int64_t>(),
+            0);
+}
+
+// Review defect 2: only the target's key (or a table joined to it on the key) pins a write.
+TEST_F(ShardSqlite, AWritePinnedByAnotherTablesKeyIsRefused) {
+  load_random(*shards_, *reference_, 21, 40, 300);
+  EXPECT_THROW(
+      shards_->execute(
+          "UPDATE orders SET note = 'x' FROM users u WHERE u.id = ? AND orders.qty >= 1", 3),
+      UnroutableStatement);
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM orders WHERE note = 'x'").scalar<std::int64_t>(),
+            0);
+  const Statement joined{
+      "UPDATE orders SET note = 'x' FROM users u WHERE u.id = orders.user_id AND u.id = ?", {3}};
+  EXPECT_EQ(shards_->route(joined).shards, std::vector<std::size_t>{shards_->shard_for(3)});
+  const auto expected = reference_->execute(joined).affected_rows();
+  EXPECT_EQ(shards_->execute(joined).affected_rows(), expected);
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM orders WHERE note = 'x'").scalar<std::int64_t>(),
+            expected);
+}
+
+// Reference tables: one routed write reaches every shard; a read of them alone is answered by one
+// shard (it used to be counted once per shard).
+TEST_F(ShardSqlite, ReferenceTablesAreCopiedToEveryShardAndReadFromOne) {
+  const ShardTransactionOptions best_effort{.sqlite_best_effort = true};
+  const Statement insert{
+      "INSERT INTO countries (code, name) VALUES ('de', 'Germany'), ('fr', 'France')", {}};
+  const Route write = shards_->route(insert);
+  EXPECT_EQ(write.clusters.size(), 4u);
+  EXPECT_TRUE(write.write);
+  // SQLite cannot commit four files atomically: refused unless best effort is asked for.
+  EXPECT_THROW(shards_->execute(insert), UsageError);
+  shards_->transaction([&](ShardTransaction& tx) { tx.execute(insert); }, best_effort);
+  const Rows updated = shards_->transaction(
+      [&](ShardTransaction& tx) {
+        return tx.execute("UPDATE countries SET name = upper(name) WHERE code = ?", "de");
+      },
+      best_effort);
+  EXPECT_EQ(updated.affected_rows(), 1);  // one copy's count, not four
+  for (std::size_t s = 0; s < 4; ++s) {
+    EXPECT_EQ(shards_->execute_on(s, Statement{"SELECT name FROM countries WHERE code = 'de'", {}})
+                  .scalar<std::string>(),
+              "GERMANY")
+        << "shard " << s;
+  }
+  const Route read = shards_->route(Statement{"SELECT count(*) FROM countries", {}});
+  EXPECT_EQ(read.shards, std::vector<std::size_t>{0});
+  EXPECT_FALSE(read.fan_out);
+  EXPECT_EQ(shards_->execute("SELECT count(*) FROM countries").scalar<std::int64_t>(), 2);
+  EXPECT_EQ(shards_->execute("SELECT 1").size(), 1u);
 }
 
 TEST_F(ShardSqlite, LookupDirectoryPlacesAndMovesKeys) {

@@ -22,14 +22,25 @@ std::string host_of(const Config& config, const std::string& cluster) {
   return redact_password(cluster);
 }
 
+// The shard whose key range holds `hash`.
+std::size_t shard_of_hash(const ShardManager& shards, std::uint64_t hash) {
+  for (std::size_t s = 0; s < shards.shard_count(); ++s) {
+    if (shards.key_range(s).contains(hash)) return s;
+  }
+  return 0;  // the ranges cover the hash space (checked when the map is read)
+}
+
 int run_route(const GlobalOptions& global, const std::string& key_text) {
   const Config config = load_config(global);
   ShardManager shards = ShardManager::from_config(config);
   const ShardKey key = ShardKey(key_text).as(config.shards.key_type);
   const std::size_t shard = shards.shard_for(key);
   const std::string& cluster = shards.cluster_name(shards.cluster_of(shard));
-  const bool hashed = config.shards.function == ShardFunction::hash ||
-                      config.shards.function == ShardFunction::lookup;
+  const bool lookup = config.shards.function == ShardFunction::lookup;
+  const bool hashed = config.shards.function == ShardFunction::hash || lookup;
+  // With lookup the directory decides; the hash says where a key it does not list goes.
+  const std::uint64_t hash = shard_hash(key);
+  const std::size_t hashed_shard = hashed ? shard_of_hash(shards, hash) : shard;
   Json json = {{"key", key.to_string()},
                {"key_type", to_string(config.shards.key_type)},
                {"function", to_string(config.shards.function)},
@@ -37,9 +48,10 @@ int run_route(const GlobalOptions& global, const std::string& key_text) {
                {"cluster", cluster},
                {"host", host_of(config, cluster)}};
   if (hashed) {
-    json["hash"] = fmt::format("{:016x}", shard_hash(key));
-    json["key_range"] = shards.key_range(shard).to_string();
+    json["hash"] = fmt::format("{:016x}", hash);
+    json["key_range"] = shards.key_range(hashed_shard).to_string();
   }
+  if (lookup) json["hash_shard"] = hashed_shard;
   if (global.format == Format::json) {
     fmt::print("{}\n", json.dump(2));
     return 0;
@@ -49,8 +61,14 @@ int run_route(const GlobalOptions& global, const std::string& key_text) {
              key.to_string(), to_string(config.shards.key_type), to_string(config.shards.function),
              shards.shard_count());
   if (hashed) {
-    fmt::print("  hash       {:016x}  (XXH3-64 of the key's canonical bytes)\n", shard_hash(key));
-    fmt::print("  key range  {}\n", shards.key_range(shard).to_string());
+    fmt::print("  hash       {:016x}  (XXH3-64 of the key's canonical bytes)\n", hash);
+    fmt::print("  key range  {}  (shard {})\n", shards.key_range(hashed_shard).to_string(),
+               hashed_shard);
+  }
+  if (lookup) {
+    fmt::print("  directory  {}\n", hashed_shard == shard
+                                        ? std::string("where the hash puts it (listed or new)")
+                                        : fmt::format("moved to shard {}", shard));
   }
   fmt::print("  shard      {}\n  cluster    {}\n  host       {}\n",
              term.green(std::to_string(shard)), cluster, host_of(config, cluster));

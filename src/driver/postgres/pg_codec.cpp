@@ -223,6 +223,20 @@ bool pg_binary_decodable(const PGresult* description) {
   return true;
 }
 
+ColumnType pg_column_type(Oid type) noexcept {
+  switch (type) {
+    case kBool: return ColumnType::boolean;
+    case kInt2: case kInt4: case kInt8: case kOid: return ColumnType::integer;
+    case kFloat4: case kFloat8: return ColumnType::real;
+    case kNumeric: return ColumnType::numeric;
+    // uuid's order is that of its bytes, which its lower-case hex text keeps.
+    case kText: case kVarchar: case kBpchar: case kName: case kUuid: return ColumnType::text;
+    case kBytea: return ColumnType::bytes;
+    case kTimestamp: case kTimestampTz: case kDate: return ColumnType::timestamp;
+    default: return ColumnType::other;
+  }
+}
+
 Value pg_decode(const PGresult* result, int row, int column) {
   if (PQgetisnull(result, row, column)) return Value();
   const char* data = PQgetvalue(result, row, column);

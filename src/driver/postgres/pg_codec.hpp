@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nexdb/rows.hpp"
 #include "nexdb/value.hpp"
 
 namespace nexdb::detail {
@@ -57,6 +58,9 @@ class PgParams {
 
 /// True when every column of `description` has a binary decoder (else ask for text).
 bool pg_binary_decodable(const PGresult* description);
+
+/// What values of the type `type` mean (numeric: exact decimal text).
+ColumnType pg_column_type(Oid type) noexcept;
 
 /// Converts one field of a result (text or binary, as the result says) into a Value.
 Value pg_decode(const PGresult* result, int row, int column);

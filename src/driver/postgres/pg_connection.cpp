@@ -38,17 +38,22 @@ std::string one_line(const char* text) {
       reason.find("authentication failed") != std::string::npos) {
     throw AuthenticationError(
         fmt::format("could not authenticate to {}: {}. Check the user name and password in the "
-                    "connection URI (or PGUSER/PGPASSWORD/~/.pgpass)", host, reason), details);
+                    "connection URI (or PGUSER/PGPASSWORD/~/.pgpass)",
+                    host, reason),
+        details);
   }
   if (reason.find("timeout expired") != std::string::npos) {
     throw ConnectTimeout(
         fmt::format("could not connect to {} within {} ms: {}. Check that the host is reachable "
                     "and raise connect_timeout if the network is slow",
-                    host, options.connect_timeout.count(), reason), details);
+                    host, options.connect_timeout.count(), reason),
+        details);
   }
   throw ConnectionError(
       fmt::format("could not connect to {}: {}. Check the host, port and database name in the "
-                  "connection URI and that the server is running", host, reason), details);
+                  "connection URI and that the server is running",
+                  host, reason),
+      details);
 }
 
 /// PostgreSQL's answer to a cached statement whose result type changed under it (0A000 is also
@@ -61,10 +66,12 @@ bool is_stale_plan_error(const SqlError& e) { return is_stale_plan(e.sqlstate(),
 /// Only a statement with a result type can meet "cached plan must not change result type".
 template <class Prepared>
 bool returns_rows(const Prepared& prepared) {
-  return prepared.columns != nullptr && !prepared.columns->empty();
+  return prepared.columns.names != nullptr && !prepared.columns.names->empty();
 }
 
-void log_notice(void*, const char* message) { spdlog::debug("postgres notice: {}", one_line(message)); }
+void log_notice(void*, const char* message) {
+  spdlog::debug("postgres notice: {}", one_line(message));
+}
 
 }  // namespace
 
@@ -75,9 +82,11 @@ PgConnection::PgConnection(const ConnectOptions& options)
   const std::string timeout = std::to_string(timeout_s);
   // Our defaults come first so that values in the URI (expanded from dbname) override them.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), options.application_name.c_str(), options.uri.c_str(), nullptr};
+  const char* values[] = {timeout.c_str(), options.application_name.c_str(), options.uri.c_str(),
+                          nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
-  if (conn_ == nullptr) throw ConnectionError("libpq could not allocate a connection (out of memory)");
+  if (conn_ == nullptr)
+    throw ConnectionError("libpq could not allocate a connection (out of memory)");
   description_ = describe(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
     try {
@@ -101,7 +110,8 @@ PgConnection::~PgConnection() {
 Rows PgConnection::execute(const Statement& statement) {
   note_transaction_boundary();
   Rows rows = cache_.enabled() ? execute_cached(statement) : execute_uncached(statement);
-  if (schema_change_pending_) [[unlikely]] settle_schema_change();
+  if (schema_change_pending_) [[unlikely]]
+    settle_schema_change();
   return rows;
 }
 
@@ -214,19 +224,22 @@ void PgConnection::drop_cached(std::string_view sql) noexcept {
 
 Rows PgConnection::execute_uncached(const Statement& statement) {
   const PgParams params(statement.params);
-  ResultPtr result = check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
-                                        params.values(), params.lengths(), params.formats(), 0),
-                           statement.sql);
-  Rows::Columns columns;
+  ResultPtr result =
+      check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
+                         params.values(), params.lengths(), params.formats(), 0),
+            statement.sql);
+  ColumnCache columns;
   Rows rows = to_rows(result.get(), columns);
   note_schema_change(classify_schema_change(statement.sql));
   return rows;
 }
 
 void PgConnection::note_schema_change(SchemaChange change) noexcept {
-  if (!change.plans) [[likely]] return;
+  if (!change.plans) [[likely]]
+    return;
   note(change);
-  if (change.result_types && transaction_status() != TransactionStatus::idle) schema_change_pending_ = true;
+  if (change.result_types && transaction_status() != TransactionStatus::idle)
+    schema_change_pending_ = true;
 }
 
 void PgConnection::settle_schema_change() noexcept {
@@ -255,7 +268,8 @@ Rows PgConnection::execute_prepared(std::string_view name, std::span<const Value
   auto it = named_.find(std::string(name));
   if (it == named_.end()) {
     throw UsageError(fmt::format("no statement prepared under the name '{}' on this connection; "
-                                 "call prepare() first", name),
+                                 "call prepare() first",
+                                 name),
                      {.host = description_});
   }
   return run_prepared(*it->second, params, name);
@@ -263,8 +277,8 @@ Rows PgConnection::execute_prepared(std::string_view name, std::span<const Value
 
 PgConnection::PreparedPtr PgConnection::prepare_described(std::string name, std::string_view sql) {
   check(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr), sql);
-  auto prepared = std::make_shared<Prepared>(Prepared{.name = std::move(name), .epoch = schema_epoch(),
-                                                      .changes = classify_schema_change(sql)});
+  auto prepared = std::make_shared<Prepared>(Prepared{
+      .name = std::move(name), .epoch = schema_epoch(), .changes = classify_schema_change(sql)});
   if (result_format_ == ResultFormat::binary) {
     // Binary results only when every column has a binary decoder; text is always exact.
     ResultPtr description = check(PQdescribePrepared(conn_, prepared->name.c_str()), sql);
@@ -276,9 +290,10 @@ PgConnection::PreparedPtr PgConnection::prepare_described(std::string name, std:
 Rows PgConnection::run_prepared(Prepared& prepared, std::span<const Value> values,
                                 std::string_view sql) {
   const PgParams params(values);
-  ResultPtr result = check(PQexecPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
-                                          params.lengths(), params.formats(), prepared.result_format),
-                           sql);
+  ResultPtr result =
+      check(PQexecPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
+                           params.lengths(), params.formats(), prepared.result_format),
+            sql);
   return to_rows(result.get(), prepared.columns);
 }
 
@@ -320,7 +335,8 @@ void PgConnection::throw_result_error(const PGresult* result, std::string_view s
   throw_sql_error(std::move(message), std::move(details));
 }
 
-std::exception_ptr PgConnection::result_error(const PGresult* result, std::string_view sql) noexcept {
+std::exception_ptr PgConnection::result_error(const PGresult* result,
+                                              std::string_view sql) noexcept {
   try {
     throw_result_error(result, sql);
   } catch (...) {
@@ -328,10 +344,12 @@ std::exception_ptr PgConnection::result_error(const PGresult* result, std::strin
   }
 }
 
-Rows PgConnection::to_rows(const PGresult* result, Rows::Columns& columns) {
+Rows PgConnection::to_rows(const PGresult* result, ColumnCache& columns) {
   const int nrows = PQntuples(result);
   const int ncols = PQnfields(result);
-  Rows::Columns names = reuse_columns(columns, ncols, [&](int c) { return PQfname(result, c); });
+  Rows::Columns names = reuse(columns.names, ncols, [&](int c) { return PQfname(result, c); });
+  Rows::ColumnTypes types =
+      reuse(columns.types, ncols, [&](int c) { return pg_column_type(PQftype(result, c)); });
   std::vector<Value> values;
   values.reserve(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(ncols));
   for (int r = 0; r < nrows; ++r) {
@@ -339,7 +357,7 @@ Rows PgConnection::to_rows(const PGresult* result, Rows::Columns& columns) {
   }
   const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
   const std::int64_t affected = (tuples && *tuples) ? std::atoll(tuples) : nrows;
-  return Rows(std::move(names), std::move(values), affected);
+  return Rows(std::move(names), std::move(types), std::move(values), affected);
 }
 
 void PgConnection::deallocate(const Prepared& prepared) noexcept {
@@ -364,10 +382,14 @@ bool PgConnection::is_broken() const noexcept {
 
 TransactionStatus PgConnection::transaction_status() const noexcept {
   switch (PQtransactionStatus(conn_)) {
-    case PQTRANS_IDLE: return TransactionStatus::idle;
-    case PQTRANS_INTRANS: return TransactionStatus::in_transaction;
-    case PQTRANS_INERROR: return TransactionStatus::failed;
-    default: return TransactionStatus::unknown;
+    case PQTRANS_IDLE:
+      return TransactionStatus::idle;
+    case PQTRANS_INTRANS:
+      return TransactionStatus::in_transaction;
+    case PQTRANS_INERROR:
+      return TransactionStatus::failed;
+    default:
+      return TransactionStatus::unknown;
   }
 }
 

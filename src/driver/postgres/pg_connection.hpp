@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "driver/column_names.hpp"
 #include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
 #include "nexdb/connection.hpp"
@@ -41,7 +42,7 @@ class PgConnection final : public Connection {
   struct Prepared {
     std::string name{};
     int result_format = 0;    // 1 = binary
-    Rows::Columns columns{};  // names of the last result, shared by the next ones
+    ColumnCache columns{};    // names and types of the last result, shared by the next ones
     std::uint64_t epoch = 0;  // schema epoch when prepared (driver/schema_epoch.hpp)
     SchemaChange changes{};   // what running it may change
     // Pipelined use: the parse error that later runs sent before it was known should report.
@@ -69,7 +70,7 @@ class PgConnection final : public Connection {
     if (PQtransactionStatus(conn_) == PQTRANS_IDLE) ++transaction_serial_;
   }
   ResultPtr check(PGresult* raw, std::string_view sql);
-  static Rows to_rows(const PGresult* result, Rows::Columns& columns);
+  static Rows to_rows(const PGresult* result, ColumnCache& columns);
   void deallocate(const Prepared& prepared) noexcept;
   [[noreturn]] void throw_result_error(const PGresult* result, std::string_view sql);
   std::exception_ptr result_error(const PGresult* result, std::string_view sql) noexcept;

@@ -259,7 +259,7 @@ void PgPipeline::finish_execute(Expected& item, std::vector<PipelineEvent>& out)
   const auto* prepared = item.prepared.get();
   if (result != nullptr && succeeded(status)) {
     try {
-      Rows::Columns scratch;
+      ColumnCache scratch;
       event.rows = PgConnection::to_rows(result, prepared ? item.prepared->columns : scratch);
       event.kind = PipelineEvent::Kind::rows;
       connection_.note_schema_change(prepared ? prepared->changes

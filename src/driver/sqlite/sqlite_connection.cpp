@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -76,9 +75,6 @@ std::string format_sqlite_timestamp(Timestamp ts) {
   return text;
 }
 
-// What a column's declared type says about reading its values back typed.
-enum class DeclaredAs : unsigned char { other, boolean, timestamp };
-
 bool contains_ignoring_case(const char* text, std::string_view needle) {
   const std::size_t n = std::strlen(text);
   for (std::size_t i = 0; i + needle.size() <= n; ++i) {
@@ -90,15 +86,28 @@ bool contains_ignoring_case(const char* text, std::string_view needle) {
   return false;
 }
 
-DeclaredAs declared_as(sqlite3_stmt* stmt, int column) {
+// A column's declared type: booleans and timestamps as nexdb reads them back, then SQLite's
+// affinity rules (https://sqlite.org/datatype3.html#determination_of_column_affinity). NUMERIC
+// and BLOB affinity say nothing about the kind of the values, and expressions declare nothing.
+ColumnType declared_type(sqlite3_stmt* stmt, int column) {
   const char* declared = sqlite3_column_decltype(stmt, column);
-  if (declared == nullptr) return DeclaredAs::other;
-  if (contains_ignoring_case(declared, "BOOL")) return DeclaredAs::boolean;
+  if (declared == nullptr) return ColumnType::unknown;
+  if (contains_ignoring_case(declared, "BOOL")) return ColumnType::boolean;
   if (contains_ignoring_case(declared, "TIMESTAMP") ||
       contains_ignoring_case(declared, "DATETIME")) {
-    return DeclaredAs::timestamp;
+    return ColumnType::timestamp;
   }
-  return DeclaredAs::other;
+  if (contains_ignoring_case(declared, "INT")) return ColumnType::integer;
+  if (contains_ignoring_case(declared, "CHAR") || contains_ignoring_case(declared, "CLOB") ||
+      contains_ignoring_case(declared, "TEXT")) {
+    return ColumnType::text;
+  }
+  if (contains_ignoring_case(declared, "BLOB") || *declared == '\0') return ColumnType::unknown;
+  if (contains_ignoring_case(declared, "REAL") || contains_ignoring_case(declared, "FLOA") ||
+      contains_ignoring_case(declared, "DOUB")) {
+    return ColumnType::real;
+  }
+  return ColumnType::unknown;
 }
 
 int on_progress(void* self) {
@@ -188,7 +197,7 @@ SqliteConnection::StatementPtr SqliteConnection::compile(std::string_view sql, b
 
 Rows SqliteConnection::execute(const Statement& statement) {
   if (!cache_.enabled()) {
-    Rows::Columns columns;
+    ColumnCache columns;
     Rows rows = run(compile(statement.sql, false).get(), statement.params, statement.sql, columns);
     note(classify_schema_change(statement.sql));
     return rows;
@@ -272,7 +281,7 @@ void SqliteConnection::arm_deadline() {
 }
 
 Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql,
-                           Rows::Columns& columns) {
+                           ColumnCache& columns) {
   struct Reset {  // leaves the (cached) statement ready for its next use, whatever happens
     sqlite3_stmt* s;
     ~Reset() {
@@ -287,38 +296,30 @@ Rows SqliteConnection::run(sqlite3_stmt* stmt, std::span<const Value> params, st
   // have a different shape than when it was compiled.
   const int ncols = sqlite3_column_count(stmt);
   Rows::Columns names =
-      reuse_columns(columns, ncols, [&](int c) { return sqlite3_column_name(stmt, c); });
-  // Declared types once per run, not per cell (columns past the array are read untyped).
-  std::array<unsigned char, 64> declared{};
-  const int typed = std::min<int>(ncols, static_cast<int>(declared.size()));
-  if (rc == SQLITE_ROW) {
-    for (int c = 0; c < typed; ++c)
-      declared[static_cast<std::size_t>(c)] = static_cast<unsigned char>(declared_as(stmt, c));
-  }
+      reuse(columns.names, ncols, [&](int c) { return sqlite3_column_name(stmt, c); });
+  Rows::ColumnTypes types =
+      reuse(columns.types, ncols, [&](int c) { return declared_type(stmt, c); });
   std::vector<Value> values;
   std::int64_t rows = 0;
   for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     ++rows;
-    for (int c = 0; c < ncols; ++c) {
-      values.push_back(
-          column_value(stmt, c, c < typed ? declared[static_cast<std::size_t>(c)] : 0));
-    }
+    for (int c = 0; c < ncols; ++c)
+      values.push_back(column_value(stmt, c, (*types)[static_cast<std::size_t>(c)]));
   }
   last_vm_steps_ =
       static_cast<std::uint64_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1));
   if (rc != SQLITE_DONE) throw_error(rc, sql);
   const std::int64_t affected = sqlite3_stmt_readonly(stmt) ? rows : sqlite3_changes64(db_);
-  return Rows(std::move(names), std::move(values), affected);
+  return Rows(std::move(names), std::move(types), std::move(values), affected);
 }
 
-Value SqliteConnection::column_value(sqlite3_stmt* stmt, int column, unsigned char declared) const {
+Value SqliteConnection::column_value(sqlite3_stmt* stmt, int column, ColumnType declared) const {
   switch (sqlite3_column_type(stmt, column)) {
     case SQLITE_NULL:
       return Value();
     case SQLITE_INTEGER: {
       const auto v = sqlite3_column_int64(stmt, column);
-      if ((v == 0 || v == 1) && declared == static_cast<unsigned char>(DeclaredAs::boolean))
-        return Value(v == 1);
+      if ((v == 0 || v == 1) && declared == ColumnType::boolean) return Value(v == 1);
       return Value(v);
     }
     case SQLITE_FLOAT:
@@ -331,7 +332,7 @@ Value SqliteConnection::column_value(sqlite3_stmt* stmt, int column, unsigned ch
       std::string text(reinterpret_cast<const char*>(sqlite3_column_text(stmt, column)),
                        static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
       // Declared timestamps come back typed, as they do from PostgreSQL.
-      if (declared == static_cast<unsigned char>(DeclaredAs::timestamp)) {
+      if (declared == ColumnType::timestamp) {
         if (auto ts = parse_timestamp(text)) return Value(*ts);
       }
       return Value(std::move(text));

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "driver/column_names.hpp"
 #include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
 #include "nexdb/connection.hpp"
@@ -54,15 +55,15 @@ class SqliteConnection final : public Connection {
   using StatementPtr = std::shared_ptr<sqlite3_stmt>;
   struct Compiled {
     StatementPtr statement;
-    Rows::Columns columns{};  // names of the last result, shared by the next ones
+    ColumnCache columns{};    // names and types of the last result, shared by the next ones
     SchemaChange changes{};   // what running it may change (driver/schema_epoch.hpp)
   };
 
   StatementPtr compile(std::string_view sql, bool persistent);
   Rows run(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql,
-           Rows::Columns& columns);
+           ColumnCache& columns);
   void bind(sqlite3_stmt* stmt, std::span<const Value> params, std::string_view sql);
-  Value column_value(sqlite3_stmt* stmt, int column, unsigned char declared) const;
+  Value column_value(sqlite3_stmt* stmt, int column, ColumnType declared) const;
   [[noreturn]] void throw_error(int code, std::string_view sql);
   void arm_deadline();
   void enable_wal(std::chrono::milliseconds busy_timeout);
