@@ -246,4 +246,21 @@ Value pg_decode(const PGresult* result, int row, int column) {
   return decode_text(type, std::string_view(data, static_cast<std::size_t>(length)));
 }
 
+bool pg_succeeded(ExecStatusType status) noexcept {
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
+}
+
+TransactionStatus pg_transaction_status(const PGconn* connection) noexcept {
+  switch (PQtransactionStatus(connection)) {
+    case PQTRANS_IDLE:
+      return TransactionStatus::idle;
+    case PQTRANS_INTRANS:
+      return TransactionStatus::in_transaction;
+    case PQTRANS_INERROR:
+      return TransactionStatus::failed;
+    default:
+      return TransactionStatus::unknown;
+  }
+}
+
 }  // namespace nexdb::detail

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nexdb/connection.hpp"
 #include "nexdb/rows.hpp"
 #include "nexdb/value.hpp"
 
@@ -64,5 +65,11 @@ ColumnType pg_column_type(Oid type) noexcept;
 
 /// Converts one field of a result (text or binary, as the result says) into a Value.
 Value pg_decode(const PGresult* result, int row, int column);
+
+/// A statement's result status that means it ran (an empty query string included).
+bool pg_succeeded(ExecStatusType status) noexcept;
+
+/// libpq's transaction status as nexdb's.
+TransactionStatus pg_transaction_status(const PGconn* connection) noexcept;
 
 }  // namespace nexdb::detail

@@ -300,7 +300,7 @@ Rows PgConnection::run_prepared(Prepared& prepared, std::span<const Value> value
 PgConnection::ResultPtr PgConnection::check(PGresult* raw, std::string_view sql) {
   ResultPtr result(raw, &PQclear);
   const ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+  if (pg_succeeded(status)) {
     return result;
   }
   throw_result_error(raw, sql);
@@ -381,16 +381,7 @@ bool PgConnection::is_broken() const noexcept {
 }
 
 TransactionStatus PgConnection::transaction_status() const noexcept {
-  switch (PQtransactionStatus(conn_)) {
-    case PQTRANS_IDLE:
-      return TransactionStatus::idle;
-    case PQTRANS_INTRANS:
-      return TransactionStatus::in_transaction;
-    case PQTRANS_INERROR:
-      return TransactionStatus::failed;
-    default:
-      return TransactionStatus::unknown;
-  }
+  return pg_transaction_status(conn_);
 }
 
 }  // namespace nexdb::detail

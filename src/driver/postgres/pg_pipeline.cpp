@@ -9,23 +9,6 @@
 namespace nexdb::detail {
 namespace {
 
-bool succeeded(ExecStatusType status) {
-  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
-}
-
-TransactionStatus status_of(PGconn* pg) {
-  switch (PQtransactionStatus(pg)) {
-    case PQTRANS_IDLE:
-      return TransactionStatus::idle;
-    case PQTRANS_INTRANS:
-      return TransactionStatus::in_transaction;
-    case PQTRANS_INERROR:
-      return TransactionStatus::failed;
-    default:
-      return TransactionStatus::unknown;
-  }
-}
-
 std::exception_ptr not_run_error(const std::string& host, const std::string* sql) {
   return std::make_exception_ptr(SqlError(
       "not run: an earlier statement of the same pipeline failed, which aborted the rest of it",
@@ -201,8 +184,9 @@ void PgPipeline::take(PGresult* raw, std::vector<PipelineEvent>& out) {
       return;
     }
     if (front.tag != nullptr) {
-      out.push_back(
-          {.kind = PipelineEvent::Kind::sync, .tag = front.tag, .status = status_of(pg_)});
+      out.push_back({.kind = PipelineEvent::Kind::sync,
+                     .tag = front.tag,
+                     .status = pg_transaction_status(pg_)});
     }
     expected_.pop_front();
     if (connection_.schema_change_pending_) connection_.settle_schema_change();
@@ -257,7 +241,7 @@ void PgPipeline::finish_execute(Expected& item, std::vector<PipelineEvent>& out)
   const PGresult* result = item.result.get();
   const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   const auto* prepared = item.prepared.get();
-  if (result != nullptr && succeeded(status)) {
+  if (result != nullptr && pg_succeeded(status)) {
     try {
       ColumnCache scratch;
       event.rows = PgConnection::to_rows(result, prepared ? item.prepared->columns : scratch);
