@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "nexdb/observer.hpp"
 #include "nexdb/rows.hpp"
@@ -34,9 +36,11 @@ class StatementShortcuts {
   Rows execute(std::string_view sql, Args&&... args) {
     return self().execute(Statement{std::string(sql), {Value(std::forward<Args>(args))...}});
   }
-  template <Renderable Q>
-  Rows execute(const Q& query) {
-    return self().execute(query.render(self().dialect()));
+  /// A temporary builder hands its text and values over instead of copying them.
+  template <class Q>
+    requires Renderable<std::remove_cvref_t<Q>>
+  Rows execute(Q&& query) {
+    return self().execute(std::forward<Q>(query).render(self().dialect()));
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "nexdb/query/functions.hpp"   // IWYU pragma: export
 #include "nexdb/query/insert.hpp"      // IWYU pragma: export
 #include "nexdb/query/operators.hpp"   // IWYU pragma: export
+#include "nexdb/query/prepared.hpp"    // IWYU pragma: export
 #include "nexdb/query/select.hpp"      // IWYU pragma: export
 #include "nexdb/query/table.hpp"       // IWYU pragma: export
 #include "nexdb/query/update.hpp"      // IWYU pragma: export

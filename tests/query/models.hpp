@@ -29,8 +29,9 @@ struct Orders : Table<Orders> {
 };
 inline const Orders Order;
 
-/// The seed's query, verbatim.
-inline SelectQuery get_user_orders(std::int64_t user_id) {
+/// The seed's query, verbatim, for a user id that is a value or a prepared query's Parameter.
+template <class UserId>
+SelectQuery get_user_orders_of(UserId user_id) {
   return select(Order.id, Order.status, Order.total)
       .from(Order)
       .join(User, Order.user_id == User.id)
@@ -38,6 +39,7 @@ inline SelectQuery get_user_orders(std::int64_t user_id) {
       .order_by(Order.created_at.desc())
       .limit(100);
 }
+inline SelectQuery get_user_orders(std::int64_t user_id) { return get_user_orders_of(user_id); }
 
 /// Names that must be quoted: a keyword, an embedded quote, spaces and punctuation.
 struct Weird : Table<Weird> {

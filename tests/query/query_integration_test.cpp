@@ -270,6 +270,53 @@ TEST_P(QueryIntegration, InjectionStringIsStoredVerbatim) {
   EXPECT_EQ(conn->execute(select(count()).from(User)).scalar<std::int64_t>(), 1);
 }
 
+TEST_P(QueryIntegration, PreparedQueriesReturnWhatTheBuiltQueriesReturn) {
+  const auto users = add_users();
+  add_orders(users);
+  const auto user_orders = prepare<std::int64_t>([](auto id) { return get_user_orders_of(id); });
+  for (std::int64_t id : {users[0], users[1], users[2], std::int64_t{-1}}) {
+    const Rows prepared = conn->execute(user_orders(id));
+    const Rows built = conn->execute(get_user_orders(id));
+    ASSERT_EQ(prepared.size(), built.size()) << id;
+    for (std::size_t r = 0; r < built.size(); ++r) {
+      for (std::size_t c = 0; c < built.column_count(); ++c) {
+        EXPECT_EQ(prepared.value(r, c), built.value(r, c)) << id << " row " << r;
+      }
+    }
+  }
+  // A real argument against an integer column is compared as a real on both backends.
+  const auto below =
+      prepare<double>([](auto x) { return select(Order.id).from(Order).where(Order.id < x).order_by(Order.id); });
+  EXPECT_EQ(ids_of(conn->execute(below(11.5))), (std::vector<std::int64_t>{10, 11}));
+}
+
+TEST_P(QueryIntegration, PreparedWritesBindNullsAndInjectionStrings) {
+  const auto add = prepare<std::string, std::optional<std::string>>([](auto email, auto status) {
+    return insert_into(User)
+        .set(User.email = email, User.status = status, User.created_at = kDay0)
+        .returning(User.id);
+  });
+  const std::string evil = "x'); DROP TABLE users; --";
+  const std::int64_t a = conn->execute(add(evil, std::nullopt)).scalar<std::int64_t>();
+  const std::int64_t b = conn->execute(add("b@x", "new")).scalar<std::int64_t>();
+  const auto status_of = prepare<std::int64_t>(
+      [](auto id) { return select(User.email, User.status).from(User).where(User.id == id); });
+  const Rows first = conn->execute(status_of(a));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].get<std::string>(0), evil);
+  EXPECT_EQ(first[0].get<std::optional<std::string>>(1), std::nullopt);
+  EXPECT_EQ(conn->execute(status_of(b)).value(0, 1).as<std::optional<std::string>>(), "new");
+
+  const auto rename = prepare<std::string, std::int64_t>(
+      [](auto status, auto id) { return update(User).set(User.status = status).where(User.id == id); });
+  EXPECT_EQ(conn->execute(rename("gone", a)).affected_rows(), 1);
+  EXPECT_EQ(conn->execute(status_of(a)).value(0, 1).as<std::optional<std::string>>(), "gone");
+  const auto remove = prepare<std::int64_t>([](auto id) { return delete_from(User).where(User.id == id); });
+  EXPECT_EQ(conn->execute(remove(a)).affected_rows(), 1);
+  EXPECT_EQ(conn->execute(remove(a)).affected_rows(), 0);
+  EXPECT_EQ(conn->execute(select(count()).from(User)).scalar<std::int64_t>(), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, QueryIntegration,
                          ::testing::Values(Dialect::sqlite, Dialect::postgres),
                          [](const ::testing::TestParamInfo<Dialect>& info) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,9 @@
 #include "nexdb/value.hpp"
 
 namespace nexdb {
+
+template <class T>
+class Parameter;  // prepared.hpp
 
 namespace dsl {
 /// Base of every SQL expression type. Operators live in this namespace, so argument-dependent
@@ -44,10 +48,26 @@ inline constexpr bool is_char_v =
     std::same_as<T, char> || std::same_as<T, wchar_t> || std::same_as<T, char8_t> ||
     std::same_as<T, char16_t> || std::same_as<T, char32_t>;
 
+template <class T>
+struct ParameterOf {
+  static constexpr bool value = false;
+};
+template <class T>
+struct ParameterOf<Parameter<T>> {
+  static constexpr bool value = true;
+  using type = T;
+};
+/// True for a prepared query's Parameter<T>: it stands where a plain T value may.
+template <class T>
+inline constexpr bool is_parameter_v = ParameterOf<std::remove_cvref_t<T>>::value;
+
 /// Kind of a plain value type (already decayed). std::optional, nullptr and chars have none.
 template <class T>
 consteval Kind value_kind() {
-  if constexpr (std::same_as<T, bool>) {
+  if constexpr (is_parameter_v<T>) {
+    return value_kind<std::remove_cvref_t<
+        typename Unoptional<typename ParameterOf<T>::type>::type>>();
+  } else if constexpr (std::same_as<T, bool>) {
     return Kind::boolean;
   } else if constexpr (std::integral<T>) {
     return is_char_v<T> ? Kind::none : Kind::integer;
@@ -138,11 +158,16 @@ consteval bool assignable_to() {
   }
 }
 
+/// The value a Parameter binds while its query is built (prepared.hpp).
+Value parameter_marker(std::size_t index);
+
 /// The Value bound for a plain C++ value; nullopt, null and empty optionals become NULL.
 template <class V>
 Value make_value(V&& v) {
   using D = std::decay_t<V>;
-  if constexpr (std::same_as<D, std::nullopt_t> || std::same_as<D, Null>) {
+  if constexpr (is_parameter_v<D>) {
+    return parameter_marker(v.index());
+  } else if constexpr (std::same_as<D, std::nullopt_t> || std::same_as<D, Null>) {
     return Value{};
   } else if constexpr (is_optional_v<D>) {
     return v ? make_value(*std::forward<V>(v)) : Value{};
