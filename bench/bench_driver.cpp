@@ -65,7 +65,30 @@ void nexdb_point_select(benchmark::State& state, const std::string& uri) {
     const nexdb::Rows rows = db.execute(
         nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == id++ % kRows + 1));
     benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
-    benchmark::DoNotOptimize(rows[0].get<std::string>(1));
+    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
+  }
+}
+
+// The same query prepared once with the builder (nexdb::prepare): each call binds the id into
+// the statement rendered up front instead of building and rendering the query again.
+void nexdb_prepared_point_select(benchmark::State& state, const std::string& uri) {
+  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = uri}, .pool = {.max_size = 2}});
+  const auto find_user = nexdb::prepare<std::int64_t>([](auto user_id) {
+    return nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == user_id);
+  });
+  std::int64_t id = 0;
+  for (auto _ : state) {
+    const nexdb::Rows rows = db.execute(find_user(id++ % kRows + 1));
+    benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
+    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
+  }
+}
+
+void BM_nexdb_prepared_point_select_postgres(benchmark::State& state) {
+  try {
+    nexdb_prepared_point_select(state, pg_uri());
+  } catch (const nexdb::ConnectionError& e) {
+    state.SkipWithError(e.what());
   }
 }
 
@@ -99,11 +122,16 @@ const std::string kSqlitePath = "/tmp/nexdb_bench_driver.db";
 
 void BM_raw_sqlite3_point_select(benchmark::State& state) { BM_raw_sqlite_point_select(state, kSqlitePath); }
 void BM_nexdb_point_select_sqlite(benchmark::State& state) { nexdb_point_select(state, "sqlite:" + kSqlitePath); }
+void BM_nexdb_prepared_point_select_sqlite(benchmark::State& state) {
+  nexdb_prepared_point_select(state, "sqlite:" + kSqlitePath);
+}
 
 BENCHMARK(BM_raw_libpq_point_select)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_nexdb_point_select_postgres)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_nexdb_prepared_point_select_postgres)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_raw_sqlite3_point_select)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_nexdb_point_select_sqlite)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_nexdb_prepared_point_select_sqlite)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
@@ -117,5 +145,7 @@ int main(int argc, char** argv) {
   create_table(*nexdb::connect("sqlite:" + kSqlitePath));
   return nexdb::bench::run_with_ratios(argc, argv,
                                        {{"BM_nexdb_point_select_postgres", "BM_raw_libpq_point_select"},
-                                        {"BM_nexdb_point_select_sqlite", "BM_raw_sqlite3_point_select"}});
+                                        {"BM_nexdb_prepared_point_select_postgres", "BM_raw_libpq_point_select"},
+                                        {"BM_nexdb_point_select_sqlite", "BM_raw_sqlite3_point_select"},
+                                        {"BM_nexdb_prepared_point_select_sqlite", "BM_raw_sqlite3_point_select"}});
 }

@@ -105,6 +105,8 @@ NEXDB_FROM_VALUE(std::uint64_t);
 NEXDB_FROM_VALUE(double);
 NEXDB_FROM_VALUE(float);
 NEXDB_FROM_VALUE(std::string);
+/// A view of the text held by the Value (no copy): valid while the Value, e.g. its Rows, lives.
+NEXDB_FROM_VALUE(std::string_view);
 NEXDB_FROM_VALUE(Bytes);
 NEXDB_FROM_VALUE(Timestamp);
 NEXDB_FROM_VALUE(Value);

@@ -16,13 +16,20 @@ std::string_view to_string(Dialect dialect) noexcept {
 
 std::string_view to_string(ValueType type) noexcept {
   switch (type) {
-    case ValueType::null: return "null";
-    case ValueType::boolean: return "bool";
-    case ValueType::integer: return "int64";
-    case ValueType::real: return "double";
-    case ValueType::text: return "string";
-    case ValueType::bytes: return "bytes";
-    case ValueType::timestamp: return "timestamp";
+    case ValueType::null:
+      return "null";
+    case ValueType::boolean:
+      return "bool";
+    case ValueType::integer:
+      return "int64";
+    case ValueType::real:
+      return "double";
+    case ValueType::text:
+      return "string";
+    case ValueType::bytes:
+      return "bytes";
+    case ValueType::timestamp:
+      return "timestamp";
   }
   return "unknown";
 }
@@ -31,9 +38,10 @@ namespace {
 
 [[noreturn]] void mismatch(const Value& value, std::string_view wanted) {
   if (value.is_null()) {
-    throw TypeMismatch(fmt::format("value is NULL, cannot read it as {}; read it as "
-                                   "std::optional<{}> if the column is nullable",
-                                   wanted, wanted));
+    throw TypeMismatch(
+        fmt::format("value is NULL, cannot read it as {}; read it as "
+                    "std::optional<{}> if the column is nullable",
+                    wanted, wanted));
   }
   throw TypeMismatch(fmt::format("value {} of type {} cannot be read as {}",
                                  value.to_display_string(), to_string(value.type()), wanted));
@@ -44,9 +52,11 @@ T integer_as(const Value& value, std::string_view wanted) {
   const auto* i = std::get_if<std::int64_t>(&value.storage());
   if (i == nullptr) mismatch(value, wanted);
   if constexpr (std::is_unsigned_v<T>) {
-    if (*i < 0 || static_cast<std::uint64_t>(*i) > std::numeric_limits<T>::max()) mismatch(value, wanted);
+    if (*i < 0 || static_cast<std::uint64_t>(*i) > std::numeric_limits<T>::max())
+      mismatch(value, wanted);
   } else {
-    if (*i < std::numeric_limits<T>::min() || *i > std::numeric_limits<T>::max()) mismatch(value, wanted);
+    if (*i < std::numeric_limits<T>::min() || *i > std::numeric_limits<T>::max())
+      mismatch(value, wanted);
   }
   return static_cast<T>(*i);
 }
@@ -67,14 +77,25 @@ int parse_int(std::string_view text, std::size_t pos, std::size_t len, bool& ok)
 bool FromValue<bool>::convert(const Value& value) {
   if (const auto* b = std::get_if<bool>(&value.storage())) return *b;
   // SQLite stores booleans as 0/1 integers.
-  if (const auto* i = std::get_if<std::int64_t>(&value.storage()); i && (*i == 0 || *i == 1)) return *i == 1;
+  if (const auto* i = std::get_if<std::int64_t>(&value.storage()); i && (*i == 0 || *i == 1))
+    return *i == 1;
   mismatch(value, "bool");
 }
-std::int16_t FromValue<std::int16_t>::convert(const Value& v) { return integer_as<std::int16_t>(v, "int16"); }
-std::int32_t FromValue<std::int32_t>::convert(const Value& v) { return integer_as<std::int32_t>(v, "int32"); }
-std::int64_t FromValue<std::int64_t>::convert(const Value& v) { return integer_as<std::int64_t>(v, "int64"); }
-std::uint32_t FromValue<std::uint32_t>::convert(const Value& v) { return integer_as<std::uint32_t>(v, "uint32"); }
-std::uint64_t FromValue<std::uint64_t>::convert(const Value& v) { return integer_as<std::uint64_t>(v, "uint64"); }
+std::int16_t FromValue<std::int16_t>::convert(const Value& v) {
+  return integer_as<std::int16_t>(v, "int16");
+}
+std::int32_t FromValue<std::int32_t>::convert(const Value& v) {
+  return integer_as<std::int32_t>(v, "int32");
+}
+std::int64_t FromValue<std::int64_t>::convert(const Value& v) {
+  return integer_as<std::int64_t>(v, "int64");
+}
+std::uint32_t FromValue<std::uint32_t>::convert(const Value& v) {
+  return integer_as<std::uint32_t>(v, "uint32");
+}
+std::uint64_t FromValue<std::uint64_t>::convert(const Value& v) {
+  return integer_as<std::uint64_t>(v, "uint64");
+}
 
 double FromValue<double>::convert(const Value& value) {
   if (const auto* d = std::get_if<double>(&value.storage())) return *d;
@@ -86,6 +107,11 @@ float FromValue<float>::convert(const Value& value) {
 }
 
 std::string FromValue<std::string>::convert(const Value& value) {
+  if (const auto* s = std::get_if<std::string>(&value.storage())) return *s;
+  mismatch(value, "string");
+}
+
+std::string_view FromValue<std::string_view>::convert(const Value& value) {
   if (const auto* s = std::get_if<std::string>(&value.storage())) return *s;
   mismatch(value, "string");
 }
@@ -110,12 +136,18 @@ std::string Value::to_display_string() const {
   return std::visit(
       [](const auto& v) -> std::string {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, Null>) return "NULL";
-        else if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::string>) return fmt::format("'{}'", v.size() > 40 ? v.substr(0, 40) + "..." : v);
-        else if constexpr (std::is_same_v<T, Bytes>) return fmt::format("<{} bytes>", v.size());
-        else if constexpr (std::is_same_v<T, Timestamp>) return format_timestamp(v);
-        else return fmt::format("{}", v);
+        if constexpr (std::is_same_v<T, Null>)
+          return "NULL";
+        else if constexpr (std::is_same_v<T, bool>)
+          return v ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>)
+          return fmt::format("'{}'", v.size() > 40 ? v.substr(0, 40) + "..." : v);
+        else if constexpr (std::is_same_v<T, Bytes>)
+          return fmt::format("<{} bytes>", v.size());
+        else if constexpr (std::is_same_v<T, Timestamp>)
+          return format_timestamp(v);
+        else
+          return fmt::format("{}", v);
       },
       storage_);
 }
@@ -127,7 +159,8 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
   if (!ok) return std::nullopt;
   const year_month_day date{year{parse_int(text, 0, 4, ok)}, month(parse_int(text, 5, 2, ok)),
                             day(parse_int(text, 8, 2, ok))};
-  const int h = parse_int(text, 11, 2, ok), m = parse_int(text, 14, 2, ok), s = parse_int(text, 17, 2, ok);
+  const int h = parse_int(text, 11, 2, ok), m = parse_int(text, 14, 2, ok),
+            s = parse_int(text, 17, 2, ok);
   if (!ok || !date.ok() || h > 23 || m > 59 || s > 60) return std::nullopt;
   std::size_t pos = 19;
   std::int64_t micros = 0;

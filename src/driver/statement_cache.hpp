@@ -20,6 +20,8 @@ class StatementCache {
 
   /// The cached handle for `sql`, marked most recently used; nullptr when absent.
   Handle* find(std::string_view sql) {
+    // The statement run last is the likeliest: comparing its text is cheaper than hashing.
+    if (!entries_.empty() && entries_.front().first == sql) return &entries_.front().second;
     auto it = index_.find(sql);
     if (it == index_.end()) return nullptr;
     entries_.splice(entries_.begin(), entries_, it->second);

@@ -68,6 +68,11 @@ TEST(Rows, TypedAccessByNameAndIndex) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].get<std::int64_t>("id"), 1);
   EXPECT_EQ(rows[1].get<std::string>(1), "b@x");
+  // A view of the text the Rows holds: no copy, same characters.
+  const std::string_view view = rows[1].get<std::string_view>("email");
+  EXPECT_EQ(view, "b@x");
+  EXPECT_EQ(view.data(), std::get<std::string>(rows.value(1, 1).storage()).data());
+  EXPECT_THROW((void)rows[1].get<std::string_view>("id"), TypeMismatch);
   EXPECT_EQ(rows[0].get<std::optional<double>>("score"), std::nullopt);
   auto [id, email, score] = rows[1].as<std::int64_t, std::string, double>();
   EXPECT_EQ(id, 2);

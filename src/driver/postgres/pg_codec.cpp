@@ -14,9 +14,23 @@ namespace {
 
 // Type OIDs from PostgreSQL's pg_type.dat (stable across versions).
 enum : Oid {
-  kBool = 16, kBytea = 17, kName = 19, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26,
-  kFloat4 = 700, kFloat8 = 701, kBpchar = 1042, kVarchar = 1043, kDate = 1082,
-  kTimestamp = 1114, kTimestampTz = 1184, kNumeric = 1700, kUuid = 2950
+  kBool = 16,
+  kBytea = 17,
+  kName = 19,
+  kInt8 = 20,
+  kInt2 = 21,
+  kInt4 = 23,
+  kText = 25,
+  kOid = 26,
+  kFloat4 = 700,
+  kFloat8 = 701,
+  kBpchar = 1042,
+  kVarchar = 1043,
+  kDate = 1082,
+  kTimestamp = 1114,
+  kTimestampTz = 1184,
+  kNumeric = 1700,
+  kUuid = 2950
 };
 
 // PostgreSQL counts time from 2000-01-01 UTC.
@@ -26,7 +40,8 @@ template <class T>
 T read_big_endian(const char* data) {
   std::make_unsigned_t<T> value = 0;
   for (std::size_t i = 0; i < sizeof(T); ++i) {
-    value = static_cast<std::make_unsigned_t<T>>((value << 8) | static_cast<unsigned char>(data[i]));
+    value =
+        static_cast<std::make_unsigned_t<T>>((value << 8) | static_cast<unsigned char>(data[i]));
   }
   return static_cast<T>(value);
 }
@@ -40,11 +55,15 @@ void encode_text(const Value& value, char* out, std::size_t size) {
         if constexpr (std::is_same_v<T, bool>) {
           r = fmt::format_to_n(out, size - 1, "{}", v ? "true" : "false");
         } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          r = fmt::format_to_n(out, size - 1, "{}", v);
+          // The commonest parameter of all (keys): without fmt's format-string parsing.
+          r.out = std::to_chars(out, out + size - 1, v).ptr;
         } else if constexpr (std::is_same_v<T, double>) {
-          if (std::isnan(v)) r = fmt::format_to_n(out, size - 1, "NaN");
-          else if (std::isinf(v)) r = fmt::format_to_n(out, size - 1, "{}", v > 0 ? "Infinity" : "-Infinity");
-          else r = fmt::format_to_n(out, size - 1, "{}", v);
+          if (std::isnan(v))
+            r = fmt::format_to_n(out, size - 1, "NaN");
+          else if (std::isinf(v))
+            r = fmt::format_to_n(out, size - 1, "{}", v > 0 ? "Infinity" : "-Infinity");
+          else
+            r = fmt::format_to_n(out, size - 1, "{}", v);
         } else if constexpr (std::is_same_v<T, Timestamp>) {
           r = fmt::format_to_n(out, size - 1, "{}", format_timestamp(v));
         }
@@ -62,7 +81,9 @@ Value decode_numeric_binary(const char* data, int length) {
   if (sign == 0xC000) return Value(std::string("NaN"));
   if (sign == 0xD000) return Value(std::string("Infinity"));
   if (sign == 0xF000) return Value(std::string("-Infinity"));
-  auto digit = [&](int i) { return i < ndigits ? read_big_endian<std::int16_t>(data + 8 + 2 * i) : 0; };
+  auto digit = [&](int i) {
+    return i < ndigits ? read_big_endian<std::int16_t>(data + 8 + 2 * i) : 0;
+  };
   std::string out = sign == 0x4000 ? "-" : "";
   // Integer part: base-10000 digits 0..weight.
   if (weight < 0) out += '0';
@@ -81,10 +102,11 @@ Value decode_numeric_binary(const char* data, int length) {
 }
 
 std::string format_uuid(const unsigned char* b) {
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-                     "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-                     b[12], b[13], b[14], b[15]);
+  return fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
+      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+      b[15]);
 }
 
 Timestamp from_pg_micros(std::int64_t micros) {
@@ -93,24 +115,36 @@ Timestamp from_pg_micros(std::int64_t micros) {
 
 Value decode_binary(Oid type, const char* data, int length) {
   switch (type) {
-    case kBool: return Value(data[0] != 0);
-    case kInt2: return Value(read_big_endian<std::int16_t>(data));
-    case kInt4: return Value(read_big_endian<std::int32_t>(data));
-    case kInt8: return Value(read_big_endian<std::int64_t>(data));
-    case kOid: return Value(static_cast<std::int64_t>(read_big_endian<std::uint32_t>(data)));
-    case kFloat4: return Value(std::bit_cast<float>(read_big_endian<std::uint32_t>(data)));
-    case kFloat8: return Value(std::bit_cast<double>(read_big_endian<std::uint64_t>(data)));
+    case kBool:
+      return Value(data[0] != 0);
+    case kInt2:
+      return Value(read_big_endian<std::int16_t>(data));
+    case kInt4:
+      return Value(read_big_endian<std::int32_t>(data));
+    case kInt8:
+      return Value(read_big_endian<std::int64_t>(data));
+    case kOid:
+      return Value(static_cast<std::int64_t>(read_big_endian<std::uint32_t>(data)));
+    case kFloat4:
+      return Value(std::bit_cast<float>(read_big_endian<std::uint32_t>(data)));
+    case kFloat8:
+      return Value(std::bit_cast<double>(read_big_endian<std::uint64_t>(data)));
     case kTimestamp:
-    case kTimestampTz: return Value(from_pg_micros(read_big_endian<std::int64_t>(data)));
+    case kTimestampTz:
+      return Value(from_pg_micros(read_big_endian<std::int64_t>(data)));
     case kDate:
-      return Value(from_pg_micros(std::int64_t{read_big_endian<std::int32_t>(data)} * 86400000000LL));
-    case kNumeric: return decode_numeric_binary(data, length);
-    case kUuid: return Value(format_uuid(reinterpret_cast<const unsigned char*>(data)));
+      return Value(
+          from_pg_micros(std::int64_t{read_big_endian<std::int32_t>(data)} * 86400000000LL));
+    case kNumeric:
+      return decode_numeric_binary(data, length);
+    case kUuid:
+      return Value(format_uuid(reinterpret_cast<const unsigned char*>(data)));
     case kBytea: {
       const auto* bytes = reinterpret_cast<const std::byte*>(data);
       return Value(Bytes(bytes, bytes + length));
     }
-    default: return Value(std::string(data, static_cast<std::size_t>(length)));  // text-like
+    default:
+      return Value(std::string(data, static_cast<std::size_t>(length)));  // text-like
   }
 }
 
@@ -135,7 +169,8 @@ Value decode_bytea_text(std::string_view text) {
 
 Value decode_text(Oid type, std::string_view text) {
   switch (type) {
-    case kBool: return Value(text == "t");
+    case kBool:
+      return Value(text == "t");
     case kInt2:
     case kInt4:
     case kInt8:
@@ -149,7 +184,8 @@ Value decode_text(Oid type, std::string_view text) {
       if (text == "-Infinity") return Value(-HUGE_VAL);
       if (auto v = parse_number<double>(text)) return Value(*v);
       break;
-    case kBytea: return decode_bytea_text(text);
+    case kBytea:
+      return decode_bytea_text(text);
     case kTimestamp:
     case kTimestampTz:
       if (auto ts = parse_timestamp(text)) return Value(*ts);
@@ -157,18 +193,34 @@ Value decode_text(Oid type, std::string_view text) {
     case kDate:
       if (auto ts = parse_timestamp(std::string(text) + " 00:00:00")) return Value(*ts);
       break;
-    default: break;
+    default:
+      break;
   }
   return Value(std::string(text));
 }
 
 bool has_binary_decoder(Oid type) {
   switch (type) {
-    case kBool: case kBytea: case kName: case kInt8: case kInt2: case kInt4: case kText:
-    case kOid: case kFloat4: case kFloat8: case kBpchar: case kVarchar: case kDate:
-    case kTimestamp: case kTimestampTz: case kNumeric: case kUuid:
+    case kBool:
+    case kBytea:
+    case kName:
+    case kInt8:
+    case kInt2:
+    case kInt4:
+    case kText:
+    case kOid:
+    case kFloat4:
+    case kFloat8:
+    case kBpchar:
+    case kVarchar:
+    case kDate:
+    case kTimestamp:
+    case kTimestampTz:
+    case kNumeric:
+    case kUuid:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -225,25 +277,53 @@ bool pg_binary_decodable(const PGresult* description) {
 
 ColumnType pg_column_type(Oid type) noexcept {
   switch (type) {
-    case kBool: return ColumnType::boolean;
-    case kInt2: case kInt4: case kInt8: case kOid: return ColumnType::integer;
-    case kFloat4: case kFloat8: return ColumnType::real;
-    case kNumeric: return ColumnType::numeric;
+    case kBool:
+      return ColumnType::boolean;
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid:
+      return ColumnType::integer;
+    case kFloat4:
+    case kFloat8:
+      return ColumnType::real;
+    case kNumeric:
+      return ColumnType::numeric;
     // uuid's order is that of its bytes, which its lower-case hex text keeps.
-    case kText: case kVarchar: case kBpchar: case kName: case kUuid: return ColumnType::text;
-    case kBytea: return ColumnType::bytes;
-    case kTimestamp: case kTimestampTz: case kDate: return ColumnType::timestamp;
-    default: return ColumnType::other;
+    case kText:
+    case kVarchar:
+    case kBpchar:
+    case kName:
+    case kUuid:
+      return ColumnType::text;
+    case kBytea:
+      return ColumnType::bytes;
+    case kTimestamp:
+    case kTimestampTz:
+    case kDate:
+      return ColumnType::timestamp;
+    default:
+      return ColumnType::other;
   }
 }
 
-Value pg_decode(const PGresult* result, int row, int column) {
+PgColumnCodec pg_column_codec(const PGresult* result, int column) {
+  return {.type = PQftype(result, column), .binary = PQfformat(result, column) == 1};
+}
+
+Value pg_decode(const PGresult* result, int row, int column, PgColumnCodec codec) {
   if (PQgetisnull(result, row, column)) return Value();
   const char* data = PQgetvalue(result, row, column);
   const int length = PQgetlength(result, row, column);
-  const Oid type = PQftype(result, column);
-  if (PQfformat(result, column) == 1) return decode_binary(type, data, length);
-  return decode_text(type, std::string_view(data, static_cast<std::size_t>(length)));
+  if (codec.binary) return decode_binary(codec.type, data, length);
+  return decode_text(codec.type, std::string_view(data, static_cast<std::size_t>(length)));
+}
+
+std::int64_t pg_affected_rows(const PGresult* result) {
+  // A result with rows (SELECT, or a write with RETURNING) counts exactly the rows it holds.
+  if (PQresultStatus(result) == PGRES_TUPLES_OK) return PQntuples(result);
+  const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
+  return (tuples && *tuples) ? std::atoll(tuples) : 0;
 }
 
 bool pg_succeeded(ExecStatusType status) noexcept {

@@ -63,8 +63,21 @@ bool pg_binary_decodable(const PGresult* description);
 /// What values of the type `type` mean (numeric: exact decimal text).
 ColumnType pg_column_type(Oid type) noexcept;
 
+/// How a result column's fields are decoded: the same in every row, so read once per result.
+struct PgColumnCodec {
+  Oid type = 0;
+  bool binary = false;
+};
+PgColumnCodec pg_column_codec(const PGresult* result, int column);
+
 /// Converts one field of a result (text or binary, as the result says) into a Value.
-Value pg_decode(const PGresult* result, int row, int column);
+Value pg_decode(const PGresult* result, int row, int column, PgColumnCodec codec);
+inline Value pg_decode(const PGresult* result, int row, int column) {
+  return pg_decode(result, row, column, pg_column_codec(result, column));
+}
+
+/// Rows changed (INSERT/UPDATE/DELETE) or returned, as the result's command tag says.
+std::int64_t pg_affected_rows(const PGresult* result);
 
 /// A statement's result status that means it ran (an empty query string included).
 bool pg_succeeded(ExecStatusType status) noexcept;

@@ -347,17 +347,21 @@ std::exception_ptr PgConnection::result_error(const PGresult* result,
 Rows PgConnection::to_rows(const PGresult* result, ColumnCache& columns) {
   const int nrows = PQntuples(result);
   const int ncols = PQnfields(result);
+  // A column's type and format are the same in every row: read them once.
+  constexpr int kInline = 16;
+  PgColumnCodec inline_codecs[kInline];
+  std::vector<PgColumnCodec> more_codecs(ncols > kInline ? static_cast<std::size_t>(ncols) : 0);
+  PgColumnCodec* codecs = ncols > kInline ? more_codecs.data() : inline_codecs;
+  for (int c = 0; c < ncols; ++c) codecs[c] = pg_column_codec(result, c);
   Rows::Columns names = reuse(columns.names, ncols, [&](int c) { return PQfname(result, c); });
   Rows::ColumnTypes types =
-      reuse(columns.types, ncols, [&](int c) { return pg_column_type(PQftype(result, c)); });
+      reuse(columns.types, ncols, [&](int c) { return pg_column_type(codecs[c].type); });
   std::vector<Value> values;
   values.reserve(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(ncols));
   for (int r = 0; r < nrows; ++r) {
-    for (int c = 0; c < ncols; ++c) values.push_back(pg_decode(result, r, c));
+    for (int c = 0; c < ncols; ++c) values.push_back(pg_decode(result, r, c, codecs[c]));
   }
-  const char* tuples = PQcmdTuples(const_cast<PGresult*>(result));
-  const std::int64_t affected = (tuples && *tuples) ? std::atoll(tuples) : nrows;
-  return Rows(std::move(names), std::move(types), std::move(values), affected);
+  return Rows(std::move(names), std::move(types), std::move(values), pg_affected_rows(result));
 }
 
 void PgConnection::deallocate(const Prepared& prepared) noexcept {
