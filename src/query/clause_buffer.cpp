@@ -1,4 +1,6 @@
 // Builder storage: rendering the pieces of each clause in SQL order.
+#include <algorithm>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -8,12 +10,13 @@
 namespace nexdb::detail {
 
 ClauseBuffer::ClauseBuffer(const ClauseBuffer& other)
-    : text_(other.text_), params_(other.params_), more_(other.more_) {
+    : text_(other.text_view()), size_(other.size_), params_(other.params_), more_(other.more_) {
   copy_tables(other);
 }
 
 ClauseBuffer::ClauseBuffer(ClauseBuffer&& other) noexcept
     : text_(std::move(other.text_)),
+      size_(std::exchange(other.size_, 0)),
       params_(std::move(other.params_)),
       more_(std::move(other.more_)) {
   copy_tables(other);
@@ -26,6 +29,7 @@ ClauseBuffer& ClauseBuffer::operator=(const ClauseBuffer& other) {
 
 ClauseBuffer& ClauseBuffer::operator=(ClauseBuffer&& other) noexcept {
   text_ = std::move(other.text_);
+  size_ = std::exchange(other.size_, 0);
   params_ = std::move(other.params_);
   more_ = std::move(other.more_);
   copy_tables(other);
@@ -34,15 +38,15 @@ ClauseBuffer& ClauseBuffer::operator=(ClauseBuffer&& other) noexcept {
 
 void ClauseBuffer::copy_tables(const ClauseBuffer& other) noexcept {
   count_ = other.count_;
-  for (std::size_t i = 0; i < count_ && i < kInlineSegments; ++i) inline_[i] = other.inline_[i];
-  for (std::size_t c = 0; c < kMaxClauses; ++c) {
-    pieces_[c] = other.pieces_[c];
-    loose_[c] = other.loose_[c];
-    if (pieces_[c] == 0) continue;
-    first_[c] = other.first_[c];
-    last_[c] = other.last_[c];
-    wrap_below_[c] = other.wrap_below_[c];
-  }
+  // Fixed-size copies (a few vector moves); only the entries in use are meaningful.
+  std::memcpy(inline_, other.inline_, sizeof inline_);
+  std::memcpy(first_, other.first_, sizeof first_);
+  std::memcpy(last_, other.last_, sizeof last_);
+  std::memcpy(pieces_, other.pieces_, sizeof pieces_);
+  std::memcpy(wrap_below_, other.wrap_below_, sizeof wrap_below_);
+  std::memcpy(loose_, other.loose_, sizeof loose_);
+  marker_count_ = other.marker_count_;
+  std::memcpy(markers_, other.markers_, sizeof markers_);
   last_clause_ = other.last_clause_;
   in_order_ = other.in_order_;
   max_param_clause_ = other.max_param_clause_;
@@ -53,8 +57,26 @@ ClauseBuffer::Segment& ClauseBuffer::new_overflow_segment() { return more_.empla
 
 void ClauseBuffer::reserve() {
   // Room for a typical statement: one allocation each for its text and its values.
-  text_.reserve(256);
+  // Copied from zeros rather than filled: std::string's fill is a slow `rep stos` here.
+  static constexpr char kRoom[256] = {};
+  if (text_.size() < sizeof kRoom) text_.assign(kRoom, sizeof kRoom);
   params_.reserve(6);
+}
+
+void ClauseBuffer::grow(std::size_t more) {
+  text_.resize(std::max<std::size_t>(2 * text_.size(), size_ + more + 64));
+}
+
+void ClauseBuffer::note_markers_slow(std::uint32_t at, const Piece& piece) {
+  for (std::size_t pos = piece.sql.find(kParamMarker); pos != std::string_view::npos;
+       pos = piece.sql.find(kParamMarker, pos + 1)) {
+    if (marker_count_ < kInlineMarkers) {
+      markers_[marker_count_++] = at + static_cast<std::uint32_t>(pos);
+    } else {
+      marker_count_ = kInlineMarkers + 1;  // too many to list: rendering searches instead
+      return;
+    }
+  }
 }
 
 void ClauseBuffer::append_values(const Piece& piece) {
@@ -101,17 +123,20 @@ bool ClauseBuffer::write_statement(SqlWriter& out, std::string_view head,
 
 void ClauseBuffer::copy_statement(SqlWriter& out, std::string_view head,
                                   std::string_view head2) const {
-  out.reserve_text(head.size() + head2.size() + text_.size() + 4 * params_.size() + 32);
+  out.reserve_text(head.size() + head2.size() + size_ + 4 * params_.size() + 32);
   out.text(head);
   out.text(head2);
-  out.marked_text(text_);
+  out.marked_text(text_view());
   out.adopt(params_.data(), params_.size(), false);
 }
 
 bool ClauseBuffer::write_statement(SqlWriter& out, std::string_view head,
                                    std::string_view head2) && {
   if (!is_one_run()) return false;
-  if (out.adopt_marked(std::move(text_), head, head2)) {
+  text_.resize(size_);
+  const bool listed = marker_count_ <= kInlineMarkers;
+  if (out.adopt_marked(std::move(text_), head, head2, listed ? markers_ : nullptr, marker_count_)) {
+    size_ = 0;
     out.adopt(std::move(params_));
   } else {
     copy_statement(out, head, head2);
@@ -125,7 +150,7 @@ void ClauseBuffer::write_impl(Self&& self, SqlWriter& out, std::uint8_t clause,
   constexpr bool move = !std::is_lvalue_reference_v<Self>;
   const std::uint32_t pieces = self.pieces_[clause];
   if (pieces == 0) return;
-  const std::string_view text = self.text_;
+  const std::string_view text = self.text_view();
   const bool wrap = pieces > 1 && self.loose_[clause];
   if (self.in_order_ && !wrap) {
     // The clause's pieces are one run of text and one run of values.

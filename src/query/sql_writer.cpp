@@ -44,17 +44,25 @@ std::size_t write_dollar(char* out, unsigned n) {
 }
 }  // namespace
 
-bool SqlWriter::adopt_marked(std::string&& marked, std::string_view head, std::string_view head2) {
-  // Marker positions, found forwards with memchr; statements with many values take the
-  // ordinary path.
+bool SqlWriter::adopt_marked(std::string&& marked, std::string_view head, std::string_view head2,
+                             const std::uint32_t* listed, std::size_t count) {
+  // Marker positions: as the builder listed them, or found forwards with memchr. Statements
+  // with many values take the ordinary path.
   std::size_t positions[kMaxAdoptedMarkers];
   std::size_t markers = 0;
+  if (listed != nullptr) {
+    if (count > kMaxAdoptedMarkers) return false;
+    for (; markers < count; ++markers) positions[markers] = listed[markers];
+  } else {
+    for (std::size_t pos = marked.find(kParamMarker); pos != std::string::npos;
+         pos = marked.find(kParamMarker, pos + 1)) {
+      if (markers == kMaxAdoptedMarkers) return false;
+      positions[markers++] = pos;
+    }
+  }
   std::size_t grow = 0;
-  for (std::size_t pos = marked.find(kParamMarker); pos != std::string::npos;
-       pos = marked.find(kParamMarker, pos + 1)) {
-    if (markers == kMaxAdoptedMarkers) return false;
-    positions[markers++] = pos;
-    if (dialect_ == Dialect::postgres) grow += digits(next_ + static_cast<unsigned>(markers) - 1);
+  if (dialect_ == Dialect::postgres) {
+    for (std::size_t m = 0; m < markers; ++m) grow += digits(next_ + static_cast<unsigned>(m));
   }
   const std::size_t old_size = marked.size();
   sql_ = std::move(marked);

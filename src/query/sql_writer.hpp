@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,8 +23,11 @@ class SqlWriter {
   /// Starts the statement with `head` and `head2` followed by `marked` (text with parameter
   /// markers), reusing `marked`'s buffer: markers become placeholders in place, so a builder
   /// rendered as a temporary hands its text over without a copy. Only for an empty writer.
-  /// False, leaving `marked` alone, when it has more than kMaxAdoptedMarkers markers.
-  bool adopt_marked(std::string&& marked, std::string_view head, std::string_view head2);
+  /// `markers` lists the markers' positions in `marked` (`count` of them), or is null for
+  /// marked text to be searched. False, leaving `marked` alone, when it has more than
+  /// kMaxAdoptedMarkers markers.
+  bool adopt_marked(std::string&& marked, std::string_view head, std::string_view head2,
+                    const std::uint32_t* markers = nullptr, std::size_t count = 0);
   static constexpr std::size_t kMaxAdoptedMarkers = 32;
 
   /// Text without parameter markers: keywords and quoted identifiers.

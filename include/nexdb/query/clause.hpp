@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,13 +45,13 @@ class ClauseBuffer {
     Segment& s = index < kInlineSegments ? inline_[index] : new_overflow_segment();
     const bool first = pieces_[clause]++ == 0;
     const std::string_view prefix = first ? style.keyword : style.separator;
-    s.text_begin = static_cast<std::uint32_t>(text_.size());
+    s.text_begin = size_;
     s.param_begin = s.param_end = static_cast<std::uint32_t>(params_.size());
     s.prefix = static_cast<std::uint16_t>(prefix.size());
     s.clause = clause;
     s.prec = prec;
-    text_.append(prefix);
-    s.text_end = static_cast<std::uint32_t>(text_.size());
+    put(prefix);
+    s.text_end = size_;
     if (first) {
       first_[clause] = index;
       wrap_below_[clause] = style.wrap_below;
@@ -64,17 +65,21 @@ class ClauseBuffer {
   }
   /// Text without parameter markers (keywords, quoted identifiers).
   void text(std::string_view sql) {
-    text_.append(sql);
-    last().text_end = static_cast<std::uint32_t>(text_.size());
+    put(sql);
+    last().text_end = size_;
   }
   /// An operand's text and values (moved when the operand is a temporary).
   void append(const Operand& operand) {
     for (std::uint8_t p = 0; p < operand.size; ++p) {
       const Piece& piece = operand.pieces[p];
-      text_.append(piece.sql);
-      if (piece.param_count > 0) append_values(piece);
+      const std::uint32_t at = size_;
+      put(piece.sql);
+      if (piece.param_count > 0) {
+        note_markers(at, piece);
+        append_values(piece);
+      }
     }
-    last().text_end = static_cast<std::uint32_t>(text_.size());
+    last().text_end = size_;
   }
   /// `operand` as a new piece of `clause`.
   void add(std::uint8_t clause, const ClauseStyle& style, const Operand& operand) {
@@ -85,7 +90,7 @@ class ClauseBuffer {
   bool has(std::uint8_t clause) const { return pieces_[clause] > 0; }
   /// The clause of the newest piece (0xff when there is none).
   std::uint8_t last_clause() const { return count_ == 0 ? 0xff : last_clause_; }
-  std::size_t text_size() const { return text_.size(); }
+  std::size_t text_size() const { return size_; }
   std::size_t param_count() const { return params_.size(); }
 
   /// Takes (or copies) every value at once when they are already in rendering order.
@@ -125,6 +130,51 @@ class ClauseBuffer {
   Segment& last() { return segment(count_ - 1); }
   Segment& new_overflow_segment();
   void reserve();
+  std::string_view text_view() const { return {text_.data(), size_}; }
+  /// Appends to the text. Statements are made of short pieces (names, keywords), copied here
+  /// inline: std::string::append would make a library call for each.
+  void put(std::string_view s) {
+    const std::size_t n = s.size();
+    if (size_ + n > text_.size()) [[unlikely]]
+      grow(n);
+    char* to = text_.data() + size_;
+    if (n <= 16) {
+      copy_short(to, s.data(), n);
+    } else {
+      std::memcpy(to, s.data(), n);
+    }
+    size_ += static_cast<std::uint32_t>(n);
+  }
+  static void copy_short(char* to, const char* from, std::size_t n) {
+    // Two overlapping fixed-size copies cover any length in their range.
+    if (n >= 8) {
+      std::uint64_t head, tail;
+      std::memcpy(&head, from, 8);
+      std::memcpy(&tail, from + n - 8, 8);
+      std::memcpy(to, &head, 8);
+      std::memcpy(to + n - 8, &tail, 8);
+    } else if (n >= 4) {
+      std::uint32_t head, tail;
+      std::memcpy(&head, from, 4);
+      std::memcpy(&tail, from + n - 4, 4);
+      std::memcpy(to, &head, 4);
+      std::memcpy(to + n - 4, &tail, 4);
+    } else if (n > 0) {
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
+  }
+  void grow(std::size_t more);
+  /// Records where the markers of `piece`, just written at `at`, are in the text.
+  void note_markers(std::uint32_t at, const Piece& piece) {
+    if (piece.sql.size() == 1 && marker_count_ < kInlineMarkers) {
+      markers_[marker_count_++] = at;  // a bare placeholder, the common case
+    } else {
+      note_markers_slow(at, piece);
+    }
+  }
+  void note_markers_slow(std::uint32_t at, const Piece& piece);
   void append_values(const Piece& piece);
   void copy_tables(const ClauseBuffer& other) noexcept;
   bool is_one_run() const;
@@ -132,9 +182,16 @@ class ClauseBuffer {
   template <class Self>
   static void write_impl(Self&& self, SqlWriter& out, std::uint8_t clause, std::string_view suffix);
 
-  // On the heap, so that moving a builder (every `auto q = select(...)...`) is cheap.
+  // On the heap, so that moving a builder (every `auto q = select(...)...`) is cheap. The
+  // text is size_ bytes; text_ is kept sized to its capacity, the rest being room to write.
   std::string text_;
+  std::uint32_t size_ = 0;
   std::vector<Value> params_;
+  // Where the text's parameter markers are, in order, while there are at most kInlineMarkers
+  // (more: marker_count_ is kInlineMarkers + 1 and rendering searches the text instead).
+  static constexpr std::uint32_t kInlineMarkers = 16;
+  std::uint32_t markers_[kInlineMarkers];
+  std::uint32_t marker_count_ = 0;
   Segment inline_[kInlineSegments];
   std::vector<Segment> more_;
   std::uint32_t count_ = 0;
