@@ -51,8 +51,9 @@ class TransactionInDoubt : public ConnectionLost {
 };
 
 struct ShardOptions {
-  /// Worker threads for fan-out queries (the calling thread runs one shard's part itself);
-  /// 0 = one per cluster, less the caller's.
+  /// SQLite shards: worker threads for fan-out queries (the calling thread runs one shard's part
+  /// itself); 0 = one per cluster, less the caller's. PostgreSQL fan-outs need none: the calling
+  /// thread sends every shard's part without waiting and reads the answers as they arrive.
   std::size_t fan_out_threads = 0;
   /// Statements whose routing analysis is kept, by SQL text.
   std::size_t plan_cache_size = 1024;

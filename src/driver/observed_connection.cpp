@@ -7,6 +7,25 @@
 namespace nexdb::detail {
 namespace {
 
+/// What an event reports as its rows: those returned, else those affected.
+std::size_t rows_reported(const Rows& rows) noexcept {
+  return rows.empty() && rows.affected_rows() > 0 ? static_cast<std::size_t>(rows.affected_rows())
+                                                  : rows.size();
+}
+
+std::string_view sqlstate_reported(const Error& error) noexcept {
+  return error.sqlstate().empty() && dynamic_cast<const ConnectionError*>(&error) != nullptr
+             ? std::string_view("08006")
+             : std::string_view(error.sqlstate());
+}
+
+void notify(StatementObserver& observer, const StatementEvent& event) noexcept {
+  try {
+    observer.on_statement(event);
+  } catch (...) {  // an observer must never break the statement it watches
+  }
+}
+
 class ObservedConnection final : public Connection {
  public:
   ObservedConnection(std::unique_ptr<Connection> inner, std::shared_ptr<StatementObserver> observer)
@@ -48,25 +67,14 @@ class ObservedConnection final : public Connection {
     try {
       Rows rows = run();
       event.duration = std::chrono::steady_clock::now() - start;
-      event.rows = rows.empty() && rows.affected_rows() > 0
-                       ? static_cast<std::size_t>(rows.affected_rows())
-                       : rows.size();
-      notify(event);
+      event.rows = rows_reported(rows);
+      notify(*observer_, event);
       return rows;
     } catch (const Error& error) {
       event.duration = std::chrono::steady_clock::now() - start;
-      event.sqlstate = error.sqlstate().empty() && dynamic_cast<const ConnectionError*>(&error)
-                           ? std::string_view("08006")
-                           : std::string_view(error.sqlstate());
-      notify(event);
+      event.sqlstate = sqlstate_reported(error);
+      notify(*observer_, event);
       throw;
-    }
-  }
-
-  void notify(const StatementEvent& event) noexcept {
-    try {
-      observer_->on_statement(event);
-    } catch (...) {  // an observer must never break the statement it watches
     }
   }
 
@@ -92,6 +100,28 @@ std::shared_ptr<StatementObserver> observer_of(const Connection& connection) noe
     return observed->observer();
   }
   return nullptr;
+}
+
+void report_statement(StatementObserver& observer, const Connection& connection,
+                      std::string_view sql, std::chrono::nanoseconds duration, const Rows* rows,
+                      const std::exception_ptr& error) noexcept {
+  StatementEvent event{.sql = sql,
+                       .host = connection.description(),
+                       .dialect = connection.dialect(),
+                       .duration = duration};
+  if (rows != nullptr) event.rows = rows_reported(*rows);
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const Error& e) {
+      event.sqlstate = sqlstate_reported(e);
+      notify(observer, event);
+      return;
+    } catch (...) {
+      event.sqlstate = "XX000";
+    }
+  }
+  notify(observer, event);
 }
 
 }  // namespace nexdb::detail

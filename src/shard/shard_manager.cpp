@@ -3,6 +3,7 @@
 // parts to callers that fetch them some other way.
 #include <fmt/format.h>
 
+#include "driver/concurrent_execute.hpp"
 #include "nexdb/error.hpp"
 #include "nexdb/shard.hpp"
 #include "shard/errors.hpp"
@@ -25,6 +26,52 @@ Rows run_on(detail::ShardCluster& cluster, const Statement& statement, bool writ
   } catch (...) {
     shard_detail::rethrow_for(std::current_exception(), cluster.where());
   }
+}
+
+// PostgreSQL: the calling thread sends every part without waiting and reads the answers as they
+// arrive (driver/concurrent_execute.hpp): no hand-off to other threads and their wake-ups.
+// Connections are taken in cluster order (as every fan-out does), so fan-outs cannot deadlock
+// on each other's pools.
+void fetch_from_caller(ShardState& state, const std::vector<ShardPlan::Part>& parts,
+                       std::vector<std::optional<Rows>>& results,
+                       std::vector<std::exception_ptr>& errors) {
+  std::vector<Lease> leases(parts.size());
+  std::vector<detail::ConcurrentRun> runs;
+  std::vector<std::size_t> part_of_run;
+  runs.reserve(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    try {
+      leases[i] = state.clusters[parts[i].cluster]->read();
+      runs.push_back({.connection = &*leases[i], .statement = &parts[i].statement});
+      part_of_run.push_back(i);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  }
+  detail::execute_concurrently(runs);
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    results[part_of_run[r]] = std::move(runs[r].rows);
+    errors[part_of_run[r]] = runs[r].error;
+  }
+}
+
+// SQLite works in the calling process: its parts need threads to run at the same time.
+void fetch_on_threads(ShardState& state, const std::vector<ShardPlan::Part>& parts,
+                      std::vector<std::optional<Rows>>& results,
+                      std::vector<std::exception_ptr>& errors) {
+  std::vector<std::function<void()>> tasks;
+  tasks.reserve(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    tasks.emplace_back([&, i] {
+      try {
+        Lease lease = state.clusters[parts[i].cluster]->read();
+        results[i] = lease->execute(parts[i].statement);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+  }
+  state.pool->run(tasks);
 }
 
 bool is_insert(const Analysis& analysis) { return analysis.type == StatementType::insert; }
@@ -137,19 +184,11 @@ ScatterResult ShardManager::execute(const Statement& statement, ScatterOptions o
   const auto parts = read_parts(state, *analysis, targets, statement);
   std::vector<std::optional<Rows>> results(parts.size());
   std::vector<std::exception_ptr> errors(parts.size());
-  std::vector<std::function<void()>> tasks;
-  tasks.reserve(parts.size());
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    tasks.emplace_back([&, i] {
-      try {
-        Lease lease = state.clusters[parts[i].cluster]->read();
-        results[i] = lease->execute(parts[i].statement);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    });
+  if (state.dialect == Dialect::postgres) {
+    fetch_from_caller(state, parts, results, errors);
+  } else {
+    fetch_on_threads(state, parts, results, errors);
   }
-  state.pool->run(tasks);
 
   ScatterResult out;
   std::vector<Rows> answered;

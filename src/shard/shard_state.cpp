@@ -124,7 +124,9 @@ ShardState::ShardState(ShardConfig config_in, const std::vector<ClusterConfig>& 
     directory = std::make_unique<shard_detail::Directory>(
         *clusters[it->second], config.lookup_table, config.lookup_cache_ttl);
   }
-  pool = std::make_unique<shard_detail::FanOutPool>(default_threads(options, clusters.size()));
+  // PostgreSQL fan-outs run from the calling thread (shard_manager.cpp); SQLite's need threads.
+  if (dialect == Dialect::sqlite)
+    pool = std::make_unique<shard_detail::FanOutPool>(default_threads(options, clusters.size()));
 }
 
 std::shared_ptr<const Analysis> ShardState::analysis(const std::string& sql) {

@@ -39,6 +39,7 @@ class PgConnection final : public Connection {
 
  private:
   friend class PgPipeline;  // the non-blocking, pipelined use of this connection (async)
+  friend class PgSend;      // one cached statement sent without waiting (execute_concurrently)
   struct Prepared {
     std::string name{};
     int result_format = 0;    // 1 = binary
