@@ -1,6 +1,8 @@
 // Point select: nexdb (pool + typed builder + cached prepared statement) vs raw libpq
-// (PQexecPrepared on one connection) against the same local PostgreSQL primary.
-// Also the same for SQLite: nexdb vs raw sqlite3.
+// (PQexecPrepared on one connection) against the same local PostgreSQL primary, with the query
+// built per call and prepared once with nexdb::prepare. Also the same for SQLite: nexdb vs raw
+// sqlite3. Both sides end with their own copy of the text columns: raw libpq copies them into
+// std::strings, nexdb's Rows own them (read back as string_views, no second copy).
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
