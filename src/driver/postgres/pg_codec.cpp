@@ -326,6 +326,16 @@ std::int64_t pg_affected_rows(const PGresult* result) {
   return (tuples && *tuples) ? std::atoll(tuples) : 0;
 }
 
+bool pg_is_stale_plan(std::string_view sqlstate, std::string_view message) noexcept {
+  return sqlstate == "0A000" && message.starts_with("cached plan must not change result type");
+}
+
+bool pg_is_stale_plan(const PGresult* result) noexcept {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* message = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  return state != nullptr && message != nullptr && pg_is_stale_plan(state, message);
+}
+
 bool pg_succeeded(ExecStatusType status) noexcept {
   return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nexdb/connection.hpp"
@@ -72,15 +73,18 @@ PgColumnCodec pg_column_codec(const PGresult* result, int column);
 
 /// Converts one field of a result (text or binary, as the result says) into a Value.
 Value pg_decode(const PGresult* result, int row, int column, PgColumnCodec codec);
-inline Value pg_decode(const PGresult* result, int row, int column) {
-  return pg_decode(result, row, column, pg_column_codec(result, column));
-}
 
 /// Rows changed (INSERT/UPDATE/DELETE) or returned, as the result's command tag says.
 std::int64_t pg_affected_rows(const PGresult* result);
 
 /// A statement's result status that means it ran (an empty query string included).
 bool pg_succeeded(ExecStatusType status) noexcept;
+
+/// PostgreSQL's answer to a cached statement whose result type changed under it since it was
+/// prepared (0A000 is also "feature not supported" in general, which must not be retried).
+bool pg_is_stale_plan(std::string_view sqlstate, std::string_view message) noexcept;
+/// The same, read from a failed result (false for none).
+bool pg_is_stale_plan(const PGresult* result) noexcept;
 
 /// libpq's transaction status as nexdb's.
 TransactionStatus pg_transaction_status(const PGconn* connection) noexcept;

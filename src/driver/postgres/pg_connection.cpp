@@ -56,12 +56,7 @@ std::string one_line(const char* text) {
       details);
 }
 
-/// PostgreSQL's answer to a cached statement whose result type changed under it (0A000 is also
-/// "feature not supported" in general, which must not be retried).
-bool is_stale_plan(std::string_view sqlstate, std::string_view message) {
-  return sqlstate == "0A000" && message.starts_with("cached plan must not change result type");
-}
-bool is_stale_plan_error(const SqlError& e) { return is_stale_plan(e.sqlstate(), e.message()); }
+bool is_stale_plan_error(const SqlError& e) { return pg_is_stale_plan(e.sqlstate(), e.message()); }
 
 /// Only a statement with a result type can meet "cached plan must not change result type".
 template <class Prepared>
@@ -187,11 +182,8 @@ std::optional<Rows> PgConnection::run_guarded(Prepared& prepared, const Statemen
     if (!ok(results[2])) throw_result_error(results[2].get(), kRelease);
     return to_rows(results[1].get(), prepared.columns);
   }
-  const char* state = PQresultErrorField(results[1].get(), PG_DIAG_SQLSTATE);
-  const char* message = PQresultErrorField(results[1].get(), PG_DIAG_MESSAGE_PRIMARY);
-  const bool stale = state != nullptr && message != nullptr && is_stale_plan(state, message);
   // Any other error leaves the transaction failed, as it would have been without the savepoint.
-  if (!stale) throw_result_error(results[1].get(), statement.sql);
+  if (!pg_is_stale_plan(results[1].get())) throw_result_error(results[1].get(), statement.sql);
   check(PQexec(conn_, "ROLLBACK TO SAVEPOINT nexdb_reprepare; RELEASE SAVEPOINT nexdb_reprepare"),
         "ROLLBACK TO SAVEPOINT nexdb_reprepare");
   spdlog::debug("re-preparing a statement whose table another session altered, in a transaction");

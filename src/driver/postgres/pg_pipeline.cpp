@@ -264,11 +264,7 @@ void PgPipeline::finish_execute(Expected& item, std::vector<PipelineEvent>& out)
     }
     // FATAL (57P01 admin shutdown, 08xxx): the server ends the session; nothing more will come.
     if (sqlstate.starts_with("57P") || sqlstate.starts_with("08")) poison();
-    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    const bool stale =
-        sqlstate == "0A000" && primary != nullptr &&
-        std::string_view(primary).starts_with("cached plan must not change result type");
-    if (stale && prepared) {
+    if (pg_is_stale_plan(result) && prepared) {
       event.stale_plan = true;
       forget(item);
       deallocate_.push_back(prepared->name);

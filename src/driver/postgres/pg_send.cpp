@@ -42,13 +42,7 @@ Rows PgSend::finish() {
     if (connection.schema_change_pending_) connection.settle_schema_change();
     return rows;
   }
-  const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-  const char* message =
-      result ? PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  const bool stale =
-      state != nullptr && message != nullptr && std::string_view(state) == "0A000" &&
-      std::string_view(message).starts_with("cached plan must not change result type");
-  if (stale && PQtransactionStatus(connection.conn_) == PQTRANS_IDLE) {
+  if (pg_is_stale_plan(result.get()) && PQtransactionStatus(connection.conn_) == PQTRANS_IDLE) {
     // Another session altered a table since it was prepared; outside a transaction (as every
     // send starts) it is safe to prepare afresh and run once more, as execute() does.
     connection.drop_cached(statement_->sql);
