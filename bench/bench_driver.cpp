@@ -1,13 +1,18 @@
 // Point select: nexdb (pool + typed builder + cached prepared statement) vs raw libpq
 // (PQexecPrepared on one connection) against the same local PostgreSQL primary, with the query
 // built per call and prepared once with nexdb::prepare. Also the same for SQLite: nexdb vs raw
-// sqlite3. Both sides end with their own copy of the text columns: raw libpq copies them into
-// std::strings, nexdb's Rows own them (read back as string_views, no second copy).
+// sqlite3. BM_point_select_paired_postgres alternates the PostgreSQL contenders in blocks within
+// one run and reports median ratios, which drift in the machine's speed does not move. Both
+// sides end with their own copy of the text columns: raw libpq copies them into std::strings,
+// nexdb's Rows own them (read back as string_views, no second copy).
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "nexdb/nexdb.hpp"
 #include "bench_env.hpp"
@@ -38,25 +43,36 @@ void create_table(nexdb::Connection& conn) {
   if (conn.dialect() == nexdb::Dialect::postgres) conn.execute_script("VACUUM ANALYZE bench_users");
 }
 
-void BM_raw_libpq_point_select(benchmark::State& state) {
+// One raw libpq point select: what a careful hand-written caller does.
+void raw_point_select(PGconn* conn, std::int64_t id) {
+  const std::string key = std::to_string(id % kRows + 1);
+  const char* values[] = {key.c_str()};
+  PGresult* r = PQexecPrepared(conn, "point", 1, values, nullptr, nullptr, 0);
+  std::string email = PQgetvalue(r, 0, 1);
+  std::string status = PQgetvalue(r, 0, 2);
+  benchmark::DoNotOptimize(std::atoll(PQgetvalue(r, 0, 0)));
+  benchmark::DoNotOptimize(email);
+  PQclear(r);
+}
+
+PGconn* raw_connection() {
   PGconn* conn = PQconnectdb(pg_uri().c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
-    state.SkipWithError("PostgreSQL not reachable: run scripts/pg-cluster start");
     PQfinish(conn);
-    return;
+    return nullptr;
   }
   PQclear(PQprepare(conn, "point", "SELECT id, email, status FROM bench_users WHERE id = $1", 1, nullptr));
-  std::int64_t id = 0;
-  for (auto _ : state) {
-    const std::string key = std::to_string(id++ % kRows + 1);
-    const char* values[] = {key.c_str()};
-    PGresult* r = PQexecPrepared(conn, "point", 1, values, nullptr, nullptr, 0);
-    std::string email = PQgetvalue(r, 0, 1);
-    std::string status = PQgetvalue(r, 0, 2);
-    benchmark::DoNotOptimize(std::atoll(PQgetvalue(r, 0, 0)));
-    benchmark::DoNotOptimize(email);
-    PQclear(r);
+  return conn;
+}
+
+void BM_raw_libpq_point_select(benchmark::State& state) {
+  PGconn* conn = raw_connection();
+  if (conn == nullptr) {
+    state.SkipWithError("PostgreSQL not reachable: run scripts/pg-cluster start");
+    return;
   }
+  std::int64_t id = 0;
+  for (auto _ : state) raw_point_select(conn, id++);
   PQfinish(conn);
 }
 
@@ -102,6 +118,62 @@ void BM_nexdb_point_select_postgres(benchmark::State& state) {
   }
 }
 
+// The same three contenders alternated in blocks within one run (raw, prepared, per call, raw
+// again), each block's time divided by the mean of the two raw blocks around it. Drift in the
+// machine's speed (other guests, frequency) then cancels out; the counters are the medians of
+// those ratios over all rounds (and the quartiles of the prepared one).
+void BM_point_select_paired_postgres(benchmark::State& state) {
+  PGconn* conn = raw_connection();
+  if (conn == nullptr) {
+    state.SkipWithError("PostgreSQL not reachable: run scripts/pg-cluster start");
+    return;
+  }
+  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = pg_uri()}, .pool = {.max_size = 2}});
+  const auto find_user = nexdb::prepare<std::int64_t>([](auto user_id) {
+    return nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == user_id);
+  });
+  std::int64_t id = 0;
+  const auto raw = [&] { raw_point_select(conn, id++); };
+  const auto prepared = [&] {
+    const nexdb::Rows rows = db.execute(find_user(id++ % kRows + 1));
+    benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
+    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
+  };
+  const auto per_call = [&] {
+    const nexdb::Rows rows = db.execute(
+        nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == id++ % kRows + 1));
+    benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
+    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
+  };
+  constexpr int kBlock = 500;
+  const auto block = [&](const auto& query) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kBlock; ++i) query();
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kBlock;
+  };
+  for (int i = 0; i < 200; ++i) raw(), prepared(), per_call();
+  std::vector<double> prepared_ratio, per_call_ratio, raw_us;
+  for (auto _ : state) {
+    const double raw_before = block(raw);
+    const double prepared_us = block(prepared);
+    const double per_call_us = block(per_call);
+    const double raw_mean = (raw_before + block(raw)) / 2;
+    raw_us.push_back(raw_mean);
+    prepared_ratio.push_back(prepared_us / raw_mean);
+    per_call_ratio.push_back(per_call_us / raw_mean);
+  }
+  const auto quantile = [](std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
+  };
+  state.counters["raw_us"] = quantile(raw_us, 0.5);
+  state.counters["prepared_x"] = quantile(prepared_ratio, 0.5);
+  state.counters["prepared_q1"] = quantile(prepared_ratio, 0.25);
+  state.counters["prepared_q3"] = quantile(prepared_ratio, 0.75);
+  state.counters["per_call_x"] = quantile(per_call_ratio, 0.5);
+  PQfinish(conn);
+}
+
 void BM_raw_sqlite_point_select(benchmark::State& state, const std::string& path) {
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
@@ -131,6 +203,7 @@ void BM_nexdb_prepared_point_select_sqlite(benchmark::State& state) {
 BENCHMARK(BM_raw_libpq_point_select)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_nexdb_point_select_postgres)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_nexdb_prepared_point_select_postgres)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_point_select_paired_postgres)->Iterations(40)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_raw_sqlite3_point_select)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_nexdb_point_select_sqlite)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_nexdb_prepared_point_select_sqlite)->Unit(benchmark::kMicrosecond);

@@ -23,6 +23,35 @@ concept Renderable = requires(const Q& q, Dialect d) {
   { q.render(d) } -> std::same_as<Statement>;
 };
 
+namespace detail {
+
+/// Builder queries that can render into an existing Statement (prepared queries).
+template <class Q>
+concept RendersInto = requires(Q&& q, Statement& out, Dialect d) {
+  std::forward<Q>(q).render_into(out, d);
+};
+
+/// The calling thread's Statement, lent out for one execute() so that SQL given as text and
+/// prepared queries allocate nothing for their text and values once its buffers have grown.
+/// A nested use on the same thread (an observer running a query) gets a Statement of its own.
+/// Values are destroyed when it is returned; only the buffers stay.
+class ReusableStatement {
+ public:
+  ReusableStatement() noexcept;
+  ~ReusableStatement();
+  ReusableStatement(const ReusableStatement&) = delete;
+  ReusableStatement& operator=(const ReusableStatement&) = delete;
+
+  Statement& get() noexcept { return *statement_; }
+
+ private:
+  Statement* statement_;
+  bool borrowed_;
+  Statement own_{};
+};
+
+}  // namespace detail
+
 /// The shorthand forms of execute() shared by everything that runs a Statement (Connection,
 /// Transaction, Database): raw SQL, SQL with values to bind, and any builder query rendered for
 /// the runner's dialect. A runner provides `Rows execute(const Statement&)` and `dialect()`, and
@@ -30,17 +59,30 @@ concept Renderable = requires(const Q& q, Dialect d) {
 template <class Runner>
 class StatementShortcuts {
  public:
-  Rows execute(std::string_view sql) { return self().execute(Statement{std::string(sql), {}}); }
-  template <class... Args>
-    requires(sizeof...(Args) > 0)
-  Rows execute(std::string_view sql, Args&&... args) {
-    return self().execute(Statement{std::string(sql), {Value(std::forward<Args>(args))...}});
+  Rows execute(std::string_view sql) {
+    detail::ReusableStatement statement;
+    statement.get().sql.assign(sql);
+    return self().execute(statement.get());
   }
-  /// A temporary builder hands its text and values over instead of copying them.
+  template <class... Args>
+  requires(sizeof...(Args) > 0) Rows execute(std::string_view sql, Args&&... args) {
+    detail::ReusableStatement statement;
+    statement.get().sql.assign(sql);
+    statement.get().params.reserve(sizeof...(Args));
+    (statement.get().params.emplace_back(std::forward<Args>(args)), ...);
+    return self().execute(statement.get());
+  }
+  /// A temporary builder hands its text and values over instead of copying them; a prepared
+  /// query binds into the reused Statement.
   template <class Q>
-    requires Renderable<std::remove_cvref_t<Q>>
-  Rows execute(Q&& query) {
-    return self().execute(std::forward<Q>(query).render(self().dialect()));
+  requires Renderable<std::remove_cvref_t<Q>> Rows execute(Q&& query) {
+    if constexpr (detail::RendersInto<Q>) {
+      detail::ReusableStatement statement;
+      std::forward<Q>(query).render_into(statement.get(), self().dialect());
+      return self().execute(statement.get());
+    } else {
+      return self().execute(std::forward<Q>(query).render(self().dialect()));
+    }
   }
 
  private:

@@ -73,18 +73,18 @@ PreparedShape find_parameters(Statement rendered, std::size_t args) {
   return shape;
 }
 
-Statement bind_parameters(const PreparedShape& shape, Value* args, bool move) {
-  Statement statement = shape.statement;
+void bind_parameters(const PreparedShape& shape, Value* args, Statement& out) {
+  out.sql.assign(shape.statement.sql);
+  out.params.assign(shape.statement.params.begin(), shape.statement.params.end());
   for (std::size_t s = 0; s < shape.slots.size(); ++s) {
     Value& arg = args[shape.arg_of[s]];
-    Value& slot = statement.params[shape.slots[s]];
-    if (move && shape.last_use[s]) {
+    Value& slot = out.params[shape.slots[s]];
+    if (shape.last_use[s]) {
       slot = std::move(arg);
     } else {
       slot = arg;
     }
   }
-  return statement;
 }
 
 }  // namespace nexdb::detail

@@ -27,6 +27,12 @@ void expect_same(const Prepared& bound, const Built& built) {
     const Statement actual = bound.render(dialect);
     EXPECT_EQ(actual.sql, expected.sql) << to_string(dialect);
     EXPECT_EQ(actual.params, expected.params) << to_string(dialect);
+    // Into a Statement still holding an earlier, longer statement (what execute() reuses).
+    Statement reused{std::string(300, 'x'), std::vector<Value>(7, Value("stale"))};
+    auto copy = bound;
+    std::move(copy).render_into(reused, dialect);
+    EXPECT_EQ(reused.sql, expected.sql) << to_string(dialect);
+    EXPECT_EQ(reused.params, expected.params) << to_string(dialect);
   }
 }
 

@@ -59,8 +59,9 @@ struct PreparedShape {
 /// used) and replaces them with NULL.
 PreparedShape find_parameters(Statement rendered, std::size_t args);
 
-/// The statement with `args` in their places (moved from when `move`).
-Statement bind_parameters(const PreparedShape& shape, Value* args, bool move);
+/// Writes the statement with `args` in their places into `out`, reusing its buffers; each
+/// argument is moved into its last place.
+void bind_parameters(const PreparedShape& shape, Value* args, Statement& out);
 
 struct PreparedShapes {
   PreparedShape postgres;
@@ -81,11 +82,23 @@ class BoundQuery {
       : shapes_(std::move(shapes)), args_(std::move(args)) {}
 
   Statement render(Dialect dialect) const& {
-    std::array<Value, N> copy = args_;
-    return detail::bind_parameters((*shapes_)[dialect], copy.data(), true);
+    Statement statement;
+    render_into(statement, dialect);
+    return statement;
   }
   Statement render(Dialect dialect) && {
-    return detail::bind_parameters((*shapes_)[dialect], args_.data(), true);
+    Statement statement;
+    std::move(*this).render_into(statement, dialect);
+    return statement;
+  }
+  /// Into a Statement whose buffers are reused (StatementShortcuts::execute): no allocation once
+  /// they have grown to this query's size.
+  void render_into(Statement& out, Dialect dialect) const& {
+    std::array<Value, N> copy = args_;
+    detail::bind_parameters((*shapes_)[dialect], copy.data(), out);
+  }
+  void render_into(Statement& out, Dialect dialect) && {
+    detail::bind_parameters((*shapes_)[dialect], args_.data(), out);
   }
 
  private:

@@ -312,9 +312,10 @@ PgColumnCodec pg_column_codec(const PGresult* result, int column) {
 }
 
 Value pg_decode(const PGresult* result, int row, int column, PgColumnCodec codec) {
-  if (PQgetisnull(result, row, column)) return Value();
-  const char* data = PQgetvalue(result, row, column);
   const int length = PQgetlength(result, row, column);
+  // NULL has length 0: ask only then (an empty string has it too).
+  if (length == 0 && PQgetisnull(result, row, column)) return Value();
+  const char* data = PQgetvalue(result, row, column);
   if (codec.binary) return decode_binary(codec.type, data, length);
   return decode_text(codec.type, std::string_view(data, static_cast<std::size_t>(length)));
 }

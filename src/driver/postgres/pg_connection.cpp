@@ -61,7 +61,7 @@ bool is_stale_plan_error(const SqlError& e) { return pg_is_stale_plan(e.sqlstate
 /// Only a statement with a result type can meet "cached plan must not change result type".
 template <class Prepared>
 bool returns_rows(const Prepared& prepared) {
-  return prepared.columns.names != nullptr && !prepared.columns.names->empty();
+  return prepared.shape.columns.names != nullptr && !prepared.shape.columns.names->empty();
 }
 
 void log_notice(void*, const char* message) {
@@ -180,7 +180,7 @@ std::optional<Rows> PgConnection::run_guarded(Prepared& prepared, const Statemen
   if (!ok(results[0])) throw_result_error(results[0].get(), kSavepoint);
   if (ok(results[1])) {
     if (!ok(results[2])) throw_result_error(results[2].get(), kRelease);
-    return to_rows(results[1].get(), prepared.columns);
+    return to_rows(results[1].get(), prepared.shape);
   }
   // Any other error leaves the transaction failed, as it would have been without the savepoint.
   if (!pg_is_stale_plan(results[1].get())) throw_result_error(results[1].get(), statement.sql);
@@ -220,8 +220,8 @@ Rows PgConnection::execute_uncached(const Statement& statement) {
       check(PQexecParams(conn_, statement.sql.c_str(), params.count(), params.types(),
                          params.values(), params.lengths(), params.formats(), 0),
             statement.sql);
-  ColumnCache columns;
-  Rows rows = to_rows(result.get(), columns);
+  PgResultShape shape;
+  Rows rows = to_rows(result.get(), shape);
   note_schema_change(classify_schema_change(statement.sql));
   return rows;
 }
@@ -286,7 +286,7 @@ Rows PgConnection::run_prepared(Prepared& prepared, std::span<const Value> value
       check(PQexecPrepared(conn_, prepared.name.c_str(), params.count(), params.values(),
                            params.lengths(), params.formats(), prepared.result_format),
             sql);
-  return to_rows(result.get(), prepared.columns);
+  return to_rows(result.get(), prepared.shape);
 }
 
 PgConnection::ResultPtr PgConnection::check(PGresult* raw, std::string_view sql) {
@@ -336,24 +336,30 @@ std::exception_ptr PgConnection::result_error(const PGresult* result,
   }
 }
 
-Rows PgConnection::to_rows(const PGresult* result, ColumnCache& columns) {
+Rows PgConnection::to_rows(const PGresult* result, PgResultShape& shape) {
   const int nrows = PQntuples(result);
   const int ncols = PQnfields(result);
-  // A column's type and format are the same in every row: read them once.
-  constexpr int kInline = 16;
-  PgColumnCodec inline_codecs[kInline];
-  std::vector<PgColumnCodec> more_codecs(ncols > kInline ? static_cast<std::size_t>(ncols) : 0);
-  PgColumnCodec* codecs = ncols > kInline ? more_codecs.data() : inline_codecs;
-  for (int c = 0; c < ncols; ++c) codecs[c] = pg_column_codec(result, c);
-  Rows::Columns names = reuse(columns.names, ncols, [&](int c) { return PQfname(result, c); });
-  Rows::ColumnTypes types =
-      reuse(columns.types, ncols, [&](int c) { return pg_column_type(codecs[c].type); });
+  // The format is the caller's choice per run, for all columns at once (a pipeline's first run
+  // of a statement asks for text, later ones for binary): column 0 tells whether it changed.
+  const bool same_shape = shape.columns.names &&
+                          shape.codecs.size() == static_cast<std::size_t>(ncols) &&
+                          (ncols == 0 || (PQfformat(result, 0) == 1) == shape.codecs[0].binary);
+  if (!same_shape) {
+    shape.codecs.resize(static_cast<std::size_t>(ncols));
+    for (int c = 0; c < ncols; ++c)
+      shape.codecs[static_cast<std::size_t>(c)] = pg_column_codec(result, c);
+    reuse(shape.columns.names, ncols, [&](int c) { return PQfname(result, c); });
+    reuse(shape.columns.types, ncols,
+          [&](int c) { return pg_column_type(shape.codecs[static_cast<std::size_t>(c)].type); });
+  }
+  const PgColumnCodec* codecs = shape.codecs.data();
   std::vector<Value> values;
   values.reserve(static_cast<std::size_t>(nrows) * static_cast<std::size_t>(ncols));
   for (int r = 0; r < nrows; ++r) {
     for (int c = 0; c < ncols; ++c) values.push_back(pg_decode(result, r, c, codecs[c]));
   }
-  return Rows(std::move(names), std::move(types), std::move(values), pg_affected_rows(result));
+  return Rows(shape.columns.names, shape.columns.types, std::move(values),
+              pg_affected_rows(result));
 }
 
 void PgConnection::deallocate(const Prepared& prepared) noexcept {

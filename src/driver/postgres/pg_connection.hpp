@@ -10,11 +10,22 @@
 #include <vector>
 
 #include "driver/column_names.hpp"
+#include "driver/postgres/pg_codec.hpp"
 #include "driver/schema_epoch.hpp"
 #include "driver/statement_cache.hpp"
 #include "nexdb/connection.hpp"
 
 namespace nexdb::detail {
+
+/// What every result of one prepared statement shares: its column names, types and decoders.
+/// PostgreSQL refuses to run a prepared statement whose result columns (names, types) would
+/// differ from those it was prepared with ("cached plan must not change result type"), so
+/// once read from a result they hold for the later ones and are not read again, unless the
+/// result format (text or binary, chosen per run) differs.
+struct PgResultShape {
+  ColumnCache columns{};
+  std::vector<PgColumnCodec> codecs{};
+};
 
 class PgConnection final : public Connection {
  public:
@@ -43,7 +54,7 @@ class PgConnection final : public Connection {
   struct Prepared {
     std::string name{};
     int result_format = 0;    // 1 = binary
-    ColumnCache columns{};    // names and types of the last result, shared by the next ones
+    PgResultShape shape{};    // its results' names, types and decoders, read once
     std::uint64_t epoch = 0;  // schema epoch when prepared (driver/schema_epoch.hpp)
     SchemaChange changes{};   // what running it may change
     // Pipelined use: the parse error that later runs sent before it was known should report.
@@ -71,7 +82,9 @@ class PgConnection final : public Connection {
     if (PQtransactionStatus(conn_) == PQTRANS_IDLE) ++transaction_serial_;
   }
   ResultPtr check(PGresult* raw, std::string_view sql);
-  static Rows to_rows(const PGresult* result, ColumnCache& columns);
+  /// The result as Rows; `shape` is filled from the first result and reused after it (a fresh
+  /// PgResultShape for a statement that is not prepared).
+  static Rows to_rows(const PGresult* result, PgResultShape& shape);
   void deallocate(const Prepared& prepared) noexcept;
   [[noreturn]] void throw_result_error(const PGresult* result, std::string_view sql);
   std::exception_ptr result_error(const PGresult* result, std::string_view sql) noexcept;

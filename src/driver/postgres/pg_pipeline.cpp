@@ -243,8 +243,8 @@ void PgPipeline::finish_execute(Expected& item, std::vector<PipelineEvent>& out)
   const auto* prepared = item.prepared.get();
   if (result != nullptr && pg_succeeded(status)) {
     try {
-      ColumnCache scratch;
-      event.rows = PgConnection::to_rows(result, prepared ? item.prepared->columns : scratch);
+      PgResultShape scratch;
+      event.rows = PgConnection::to_rows(result, prepared ? item.prepared->shape : scratch);
       event.kind = PipelineEvent::Kind::rows;
       connection_.note_schema_change(prepared ? prepared->changes
                                               : classify_schema_change(*item.sql));

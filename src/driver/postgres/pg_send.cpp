@@ -36,7 +36,7 @@ Rows PgSend::finish() {
   while (PGresult* extra = PQgetResult(connection.conn_)) PQclear(extra);  // up to the null
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (pg_succeeded(status)) {
-    Rows rows = PgConnection::to_rows(result.get(), prepared_->columns);
+    Rows rows = PgConnection::to_rows(result.get(), prepared_->shape);
     prepared_->ran_in = connection.transaction_serial_;
     connection.note_schema_change(prepared_->changes);
     if (connection.schema_change_pending_) connection.settle_schema_change();

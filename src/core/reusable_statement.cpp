@@ -1,0 +1,44 @@
+// The per-thread Statement behind StatementShortcuts::execute (connection.hpp).
+#include "nexdb/connection.hpp"
+
+namespace nexdb::detail {
+namespace {
+
+// Text longer than this is not kept once the statement is done: one huge statement should
+// not pin its buffer for the thread's lifetime.
+constexpr std::size_t kKeptTextCapacity = 16 * 1024;
+constexpr std::size_t kKeptParamsCapacity = 256;
+
+struct ThreadStatement {
+  Statement statement;
+  bool lent = false;
+};
+
+thread_local ThreadStatement thread_statement;
+
+}  // namespace
+
+ReusableStatement::ReusableStatement() noexcept {
+  ThreadStatement& mine = thread_statement;
+  borrowed_ = !mine.lent;
+  if (borrowed_) {
+    mine.lent = true;
+    statement_ = &mine.statement;
+  } else {
+    statement_ = &own_;
+  }
+}
+
+ReusableStatement::~ReusableStatement() {
+  if (!borrowed_) return;
+  Statement& statement = *statement_;
+  statement.params.clear();  // bound values (they may be large or secret) do not outlive the call
+  if (statement.params.capacity() > kKeptParamsCapacity) statement.params.shrink_to_fit();
+  if (statement.sql.capacity() > kKeptTextCapacity) {
+    statement.sql.clear();
+    statement.sql.shrink_to_fit();
+  }
+  thread_statement.lent = false;
+}
+
+}  // namespace nexdb::detail
