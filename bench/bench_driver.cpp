@@ -128,10 +128,13 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
     state.SkipWithError("PostgreSQL not reachable: run scripts/pg-cluster start");
     return;
   }
-  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = pg_uri()}, .pool = {.max_size = 2}});
+  // One pooled connection, so its server backend is known.
+  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = pg_uri()}, .pool = {.max_size = 1}});
   const auto find_user = nexdb::prepare<std::int64_t>([](auto user_id) {
     return nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == user_id);
   });
+  const std::int64_t raw_backend = PQbackendPID(conn);
+  const auto nexdb_backend = db.execute("SELECT pg_backend_pid()").scalar<std::int64_t>();
   std::int64_t id = 0;
   const auto raw = [&] { raw_point_select(conn, id++); };
   const auto prepared = [&] {
@@ -153,9 +156,14 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
   };
   for (int i = 0; i < 200; ++i) raw(), prepared(), per_call();
   std::vector<double> prepared_ratio, per_call_ratio, raw_us;
+  std::int64_t raw_server_ns = 0, prepared_server_ns = 0;
   for (auto _ : state) {
+    const std::int64_t raw_cpu = nexdb::bench::cpu_ns(raw_backend);
     const double raw_before = block(raw);
+    const std::int64_t prepared_cpu = nexdb::bench::cpu_ns(nexdb_backend);
     const double prepared_us = block(prepared);
+    prepared_server_ns += nexdb::bench::cpu_ns(nexdb_backend) - prepared_cpu;
+    raw_server_ns += nexdb::bench::cpu_ns(raw_backend) - raw_cpu;
     const double per_call_us = block(per_call);
     const double raw_mean = (raw_before + block(raw)) / 2;
     raw_us.push_back(raw_mean);
@@ -171,6 +179,11 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
   state.counters["prepared_q1"] = quantile(prepared_ratio, 0.25);
   state.counters["prepared_q3"] = quantile(prepared_ratio, 0.75);
   state.counters["per_call_x"] = quantile(per_call_ratio, 0.5);
+  // Server CPU per query of each side's backend (/proc/<pid>/schedstat; 0 where unreadable):
+  // with client and server sharing a CPU, a client that touches more memory slows the server.
+  const double queries = static_cast<double>(state.iterations()) * kBlock;
+  state.counters["raw_server_us"] = static_cast<double>(raw_server_ns) / 1e3 / queries;
+  state.counters["prepared_server_us"] = static_cast<double>(prepared_server_ns) / 1e3 / queries;
   PQfinish(conn);
 }
 
