@@ -76,30 +76,35 @@ void BM_raw_libpq_point_select(benchmark::State& state) {
   PQfinish(conn);
 }
 
-void nexdb_point_select(benchmark::State& state, const std::string& uri) {
-  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = uri}, .pool = {.max_size = 2}});
-  std::int64_t id = 0;
-  for (auto _ : state) {
-    const nexdb::Rows rows = db.execute(
-        nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == id++ % kRows + 1));
-    benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
-    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
-  }
+// One nexdb point select with the query built and rendered per call.
+void built_point_select(nexdb::Database& db, std::int64_t id) {
+  const nexdb::Rows rows = db.execute(
+      nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == id % kRows + 1));
+  benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
+  benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
 }
 
 // The same query prepared once with the builder (nexdb::prepare): each call binds the id into
 // the statement rendered up front instead of building and rendering the query again.
-void nexdb_prepared_point_select(benchmark::State& state, const std::string& uri) {
-  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = uri}, .pool = {.max_size = 2}});
-  const auto find_user = nexdb::prepare<std::int64_t>([](auto user_id) {
+void prepared_point_select(nexdb::Database& db, std::int64_t id) {
+  static const auto find_user = nexdb::prepare<std::int64_t>([](auto user_id) {
     return nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == user_id);
   });
+  const nexdb::Rows rows = db.execute(find_user(id % kRows + 1));
+  benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
+  benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
+}
+
+void nexdb_point_select(benchmark::State& state, const std::string& uri) {
+  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = uri}, .pool = {.max_size = 2}});
   std::int64_t id = 0;
-  for (auto _ : state) {
-    const nexdb::Rows rows = db.execute(find_user(id++ % kRows + 1));
-    benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
-    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
-  }
+  for (auto _ : state) built_point_select(db, id++);
+}
+
+void nexdb_prepared_point_select(benchmark::State& state, const std::string& uri) {
+  auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = uri}, .pool = {.max_size = 2}});
+  std::int64_t id = 0;
+  for (auto _ : state) prepared_point_select(db, id++);
 }
 
 void BM_nexdb_prepared_point_select_postgres(benchmark::State& state) {
@@ -130,24 +135,12 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
   }
   // One pooled connection, so its server backend is known.
   auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = pg_uri()}, .pool = {.max_size = 1}});
-  const auto find_user = nexdb::prepare<std::int64_t>([](auto user_id) {
-    return nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == user_id);
-  });
   const std::int64_t raw_backend = PQbackendPID(conn);
   const auto nexdb_backend = db.execute("SELECT pg_backend_pid()").scalar<std::int64_t>();
   std::int64_t id = 0;
   const auto raw = [&] { raw_point_select(conn, id++); };
-  const auto prepared = [&] {
-    const nexdb::Rows rows = db.execute(find_user(id++ % kRows + 1));
-    benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
-    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
-  };
-  const auto per_call = [&] {
-    const nexdb::Rows rows = db.execute(
-        nexdb::select(BenchUser.id, BenchUser.email, BenchUser.status).from(BenchUser).where(BenchUser.id == id++ % kRows + 1));
-    benchmark::DoNotOptimize(rows[0].get<std::int64_t>(0));
-    benchmark::DoNotOptimize(rows[0].get<std::string_view>(1));
-  };
+  const auto prepared = [&] { prepared_point_select(db, id++); };
+  const auto per_call = [&] { built_point_select(db, id++); };
   constexpr int kBlock = 500;
   const auto block = [&](const auto& query) {
     const auto start = std::chrono::steady_clock::now();
