@@ -5,6 +5,7 @@
 // one run and reports median ratios, which drift in the machine's speed does not move. Both
 // sides end with their own copy of the text columns: raw libpq copies them into std::strings,
 // nexdb's Rows own them (read back as string_views, no second copy).
+// The paired run also has the prepared query with text results, as the raw caller asks for.
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -123,9 +124,9 @@ void BM_nexdb_point_select_postgres(benchmark::State& state) {
   }
 }
 
-// The same three contenders alternated in blocks within one run (raw, prepared, per call, raw
-// again), each block's time divided by the mean of the two raw blocks around it. Drift in the
-// machine's speed (other guests, frequency) then cancels out; the counters are the medians of
+// The contenders alternated in blocks within one run (raw, prepared, per call, prepared with
+// text results, raw again), each block's time divided by the mean of the two raw blocks around
+// it. Drift in the machine's speed (other guests, frequency) then cancels out; the counters are the medians of
 // those ratios over all rounds (and the quartiles of the prepared one).
 void BM_point_select_paired_postgres(benchmark::State& state) {
   PGconn* conn = raw_connection();
@@ -137,19 +138,25 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
   auto db = nexdb::Database::open(nexdb::DatabaseSettings{.connection = {.uri = pg_uri()}, .pool = {.max_size = 1}});
   const std::int64_t raw_backend = PQbackendPID(conn);
   const auto nexdb_backend = db.execute("SELECT pg_backend_pid()").scalar<std::int64_t>();
+  // The same with text results, as the raw caller asks for: the server's output functions and
+  // the client's decoding differ between the two formats.
+  auto text_db = nexdb::Database::open(nexdb::DatabaseSettings{
+      .connection = {.uri = pg_uri(), .result_format = nexdb::ResultFormat::text}, .pool = {.max_size = 1}});
+  const auto text_backend = text_db.execute("SELECT pg_backend_pid()").scalar<std::int64_t>();
   std::int64_t id = 0;
   const auto raw = [&] { raw_point_select(conn, id++); };
   const auto prepared = [&] { prepared_point_select(db, id++); };
   const auto per_call = [&] { built_point_select(db, id++); };
+  const auto prepared_text = [&] { prepared_point_select(text_db, id++); };
   constexpr int kBlock = 500;
   const auto block = [&](const auto& query) {
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < kBlock; ++i) query();
     return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kBlock;
   };
-  for (int i = 0; i < 200; ++i) raw(), prepared(), per_call();
-  std::vector<double> prepared_ratio, per_call_ratio, raw_us;
-  std::int64_t raw_server_ns = 0, prepared_server_ns = 0;
+  for (int i = 0; i < 200; ++i) raw(), prepared(), per_call(), prepared_text();
+  std::vector<double> prepared_ratio, per_call_ratio, text_ratio, raw_us;
+  std::int64_t raw_server_ns = 0, prepared_server_ns = 0, text_server_ns = 0;
   for (auto _ : state) {
     const std::int64_t raw_cpu = nexdb::bench::cpu_ns(raw_backend);
     const double raw_before = block(raw);
@@ -158,10 +165,14 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
     prepared_server_ns += nexdb::bench::cpu_ns(nexdb_backend) - prepared_cpu;
     raw_server_ns += nexdb::bench::cpu_ns(raw_backend) - raw_cpu;
     const double per_call_us = block(per_call);
+    const std::int64_t text_cpu = nexdb::bench::cpu_ns(text_backend);
+    const double text_us = block(prepared_text);
+    text_server_ns += nexdb::bench::cpu_ns(text_backend) - text_cpu;
     const double raw_mean = (raw_before + block(raw)) / 2;
     raw_us.push_back(raw_mean);
     prepared_ratio.push_back(prepared_us / raw_mean);
     per_call_ratio.push_back(per_call_us / raw_mean);
+    text_ratio.push_back(text_us / raw_mean);
   }
   const auto quantile = [](std::vector<double> v, double q) {
     std::sort(v.begin(), v.end());
@@ -172,11 +183,13 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
   state.counters["prepared_q1"] = quantile(prepared_ratio, 0.25);
   state.counters["prepared_q3"] = quantile(prepared_ratio, 0.75);
   state.counters["per_call_x"] = quantile(per_call_ratio, 0.5);
+  state.counters["prepared_text_x"] = quantile(text_ratio, 0.5);
   // Server CPU per query of each side's backend (/proc/<pid>/schedstat; 0 where unreadable):
   // with client and server sharing a CPU, a client that touches more memory slows the server.
   const double queries = static_cast<double>(state.iterations()) * kBlock;
   state.counters["raw_server_us"] = static_cast<double>(raw_server_ns) / 1e3 / queries;
   state.counters["prepared_server_us"] = static_cast<double>(prepared_server_ns) / 1e3 / queries;
+  state.counters["text_server_us"] = static_cast<double>(text_server_ns) / 1e3 / queries;
   PQfinish(conn);
 }
 
