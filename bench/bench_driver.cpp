@@ -5,7 +5,6 @@
 // one run and reports median ratios, which drift in the machine's speed does not move. Both
 // sides end with their own copy of the text columns: raw libpq copies them into std::strings,
 // nexdb's Rows own them (read back as string_views, no second copy).
-// The paired run also has the prepared query with text results, as the raw caller asks for.
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -126,8 +125,8 @@ void BM_nexdb_point_select_postgres(benchmark::State& state) {
 
 // The contenders alternated in blocks within one run (raw, prepared, per call, prepared with
 // text results, raw again), each block's time divided by the mean of the two raw blocks around
-// it. Drift in the machine's speed (other guests, frequency) then cancels out; the counters are the medians of
-// those ratios over all rounds (and the quartiles of the prepared one).
+// it. Drift in the machine's speed (other guests, frequency) then cancels out; the counters are
+// the medians of those ratios over all rounds (and the quartiles of the prepared one).
 void BM_point_select_paired_postgres(benchmark::State& state) {
   PGconn* conn = raw_connection();
   if (conn == nullptr) {
@@ -157,17 +156,18 @@ void BM_point_select_paired_postgres(benchmark::State& state) {
   for (int i = 0; i < 200; ++i) raw(), prepared(), per_call(), prepared_text();
   std::vector<double> prepared_ratio, per_call_ratio, text_ratio, raw_us;
   std::int64_t raw_server_ns = 0, prepared_server_ns = 0, text_server_ns = 0;
+  // A block that also adds its backend's CPU time to `server_ns`.
+  const auto server_timed_block = [&](const auto& query, std::int64_t backend, std::int64_t& server_ns) {
+    const std::int64_t before = nexdb::bench::cpu_ns(backend);
+    const double us = block(query);
+    server_ns += nexdb::bench::cpu_ns(backend) - before;
+    return us;
+  };
   for (auto _ : state) {
-    const std::int64_t raw_cpu = nexdb::bench::cpu_ns(raw_backend);
-    const double raw_before = block(raw);
-    const std::int64_t prepared_cpu = nexdb::bench::cpu_ns(nexdb_backend);
-    const double prepared_us = block(prepared);
-    prepared_server_ns += nexdb::bench::cpu_ns(nexdb_backend) - prepared_cpu;
-    raw_server_ns += nexdb::bench::cpu_ns(raw_backend) - raw_cpu;
+    const double raw_before = server_timed_block(raw, raw_backend, raw_server_ns);
+    const double prepared_us = server_timed_block(prepared, nexdb_backend, prepared_server_ns);
     const double per_call_us = block(per_call);
-    const std::int64_t text_cpu = nexdb::bench::cpu_ns(text_backend);
-    const double text_us = block(prepared_text);
-    text_server_ns += nexdb::bench::cpu_ns(text_backend) - text_cpu;
+    const double text_us = server_timed_block(prepared_text, text_backend, text_server_ns);
     const double raw_mean = (raw_before + block(raw)) / 2;
     raw_us.push_back(raw_mean);
     prepared_ratio.push_back(prepared_us / raw_mean);
