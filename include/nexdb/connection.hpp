@@ -73,16 +73,17 @@ class StatementShortcuts {
     return self().execute(statement.get());
   }
   /// A temporary builder hands its text and values over instead of copying them; a prepared
-  /// query binds into the reused Statement.
+  /// query binds into the reused Statement. Either runs in the thread's reusable Statement,
+  /// whose buffers a builder made outside a call started from: nothing is allocated for them.
   template <class Q>
   requires Renderable<std::remove_cvref_t<Q>> Rows execute(Q&& query) {
+    detail::ReusableStatement statement;
     if constexpr (detail::RendersInto<Q>) {
-      detail::ReusableStatement statement;
       std::forward<Q>(query).render_into(statement.get(), self().dialect());
-      return self().execute(statement.get());
     } else {
-      return self().execute(std::forward<Q>(query).render(self().dialect()));
+      statement.get() = std::forward<Q>(query).render(self().dialect());
     }
+    return self().execute(statement.get());
   }
 
  private:

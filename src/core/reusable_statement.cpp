@@ -1,6 +1,8 @@
 // The per-thread Statement behind StatementShortcuts::execute (connection.hpp).
 #include "nexdb/connection.hpp"
 
+#include "core/thread_statement.hpp"
+
 namespace nexdb::detail {
 namespace {
 
@@ -39,6 +41,16 @@ ReusableStatement::~ReusableStatement() {
     statement.sql.shrink_to_fit();
   }
   thread_statement.lent = false;
+}
+
+bool take_thread_statement_buffers(std::string& text, std::vector<Value>& params,
+                                   std::size_t min_text) noexcept {
+  ThreadStatement& mine = thread_statement;
+  if (mine.lent || mine.statement.sql.capacity() < min_text) return false;
+  // Swapped with the builder's empty ones (values were destroyed when the Statement came back).
+  text.swap(mine.statement.sql);
+  params.swap(mine.statement.params);
+  return true;
 }
 
 }  // namespace nexdb::detail

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "nexdb/query/clause.hpp"
+#include "core/thread_statement.hpp"
 #include "query/sql_writer.hpp"
 
 namespace nexdb::detail {
@@ -58,8 +59,16 @@ ClauseBuffer::Segment& ClauseBuffer::new_overflow_segment() { return more_.empla
 void ClauseBuffer::reserve() {
   // Room for a typical statement: one allocation each for its text and its values.
   // Copied from zeros rather than filled: std::string's fill is a slow `rep stos` here.
+  // A builder made outside a call starts from the thread's statement buffers instead, which the
+  // statement it renders into returns once run (thread_statement.hpp).
   static constexpr char kRoom[256] = {};
-  if (text_.size() < sizeof kRoom) text_.assign(kRoom, sizeof kRoom);
+  if (text_.size() < sizeof kRoom) {
+    if (take_thread_statement_buffers(text_, params_, sizeof kRoom)) {
+      text_.resize(text_.capacity());
+    } else {
+      text_.assign(kRoom, sizeof kRoom);
+    }
+  }
   params_.reserve(6);
 }
 
