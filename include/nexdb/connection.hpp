@@ -31,8 +31,9 @@ concept RendersInto = requires(Q&& q, Statement& out, Dialect d) {
   std::forward<Q>(q).render_into(out, d);
 };
 
-/// The calling thread's Statement, lent out for one execute() so that SQL given as text and
-/// prepared queries allocate nothing for their text and values once its buffers have grown.
+/// The calling thread's Statement, lent out for one execute() so that SQL given as text,
+/// prepared queries and builders made per call allocate nothing for their text and values once
+/// its buffers have grown (a builder made outside a call starts from them).
 /// A nested use on the same thread (an observer running a query) gets a Statement of its own.
 /// Values are destroyed when it is returned; only the buffers stay.
 class ReusableStatement {
