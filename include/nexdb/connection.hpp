@@ -78,13 +78,18 @@ class StatementShortcuts {
   /// whose buffers a builder made outside a call started from: nothing is allocated for them.
   template <class Q>
   requires Renderable<std::remove_cvref_t<Q>> Rows execute(Q&& query) {
-    detail::ReusableStatement statement;
     if constexpr (detail::RendersInto<Q>) {
+      detail::ReusableStatement statement;
       std::forward<Q>(query).render_into(statement.get(), self().dialect());
+      return self().execute(statement.get());
+    } else if constexpr (std::is_rvalue_reference_v<Q&&> && !std::is_const_v<std::remove_reference_t<Q>>) {
+      detail::ReusableStatement statement;
+      statement.get() = std::move(query).render(self().dialect());
+      return self().execute(statement.get());
     } else {
-      statement.get() = std::forward<Q>(query).render(self().dialect());
+      // A kept builder renders a copy of its text, sized to fit: not worth keeping for the thread.
+      return self().execute(query.render(self().dialect()));
     }
-    return self().execute(statement.get());
   }
 
  private:

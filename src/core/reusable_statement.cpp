@@ -14,13 +14,25 @@ constexpr std::size_t kKeptParamsCapacity = 256;
 struct ThreadStatement {
   Statement statement;
   bool lent = false;
+  ~ThreadStatement();
 };
 
 thread_local ThreadStatement thread_statement;
+// Trivially destructible, so still readable after thread_statement is gone: a query run or
+// built from a static destructor or an atexit handler (after the main thread's thread_locals)
+// then uses a Statement of its own.
+thread_local bool thread_statement_gone = false;
+
+ThreadStatement::~ThreadStatement() { thread_statement_gone = true; }
 
 }  // namespace
 
 ReusableStatement::ReusableStatement() noexcept {
+  if (thread_statement_gone) {
+    borrowed_ = false;
+    statement_ = &own_;
+    return;
+  }
   ThreadStatement& mine = thread_statement;
   borrowed_ = !mine.lent;
   if (borrowed_) {
@@ -45,6 +57,7 @@ ReusableStatement::~ReusableStatement() {
 
 bool take_thread_statement_buffers(std::string& text, std::vector<Value>& params,
                                    std::size_t min_text) noexcept {
+  if (thread_statement_gone) return false;
   ThreadStatement& mine = thread_statement;
   if (mine.lent || mine.statement.sql.capacity() < min_text) return false;
   // Swapped with the builder's empty ones (values were destroyed when the Statement came back).

@@ -64,7 +64,8 @@ void ClauseBuffer::reserve() {
   static constexpr char kRoom[256] = {};
   if (text_.size() < sizeof kRoom) {
     if (take_thread_statement_buffers(text_, params_, sizeof kRoom)) {
-      text_.resize(text_.capacity());
+      // Within its capacity: no allocation, and grow() extends it the same way when needed.
+      text_.resize(std::max(text_.size(), sizeof kRoom));
     } else {
       text_.assign(kRoom, sizeof kRoom);
     }

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "nexdb/connection.hpp"
 #include "nexdb/error.hpp"
@@ -139,6 +140,30 @@ TEST(ReusableStatement, ABuilderMadeDuringACallLeavesTheLentStatementAlone) {
   EXPECT_TRUE(inner.sql.starts_with("SELECT")) << inner.sql;
   ASSERT_EQ(inner.params.size(), 1u);
   EXPECT_EQ(inner.params[0], Value(5));
+}
+
+// thread_locals are destroyed in the reverse order of their construction: one made before the
+// thread's first statement outlives the thread's reusable Statement. A query built and run from
+// its destructor must then use a Statement of its own, not the destroyed one.
+std::string name_at_thread_exit;
+struct RunsAQueryAtThreadExit {
+  Connection* connection = nullptr;
+  ~RunsAQueryAtThreadExit() {
+    if (connection == nullptr) return;
+    name_at_thread_exit =
+        connection->execute(select(Item.name).from(Item).where(Item.id == 2)).scalar<std::string>();
+  }
+};
+
+TEST(ReusableStatement, AQueryRunAfterTheThreadsStatementIsGoneUsesItsOwn) {
+  auto connection = items_database();
+  std::thread([&] {
+    thread_local RunsAQueryAtThreadExit at_exit;  // constructed first, so destroyed last
+    at_exit.connection = connection.get();
+    EXPECT_EQ(connection->execute(select(Item.name).from(Item).where(Item.id == 1)).scalar<std::string>(),
+              "a");
+  }).join();
+  EXPECT_EQ(name_at_thread_exit, "b");
 }
 
 }  // namespace
