@@ -73,21 +73,21 @@ class StatementShortcuts {
     (statement.get().params.emplace_back(std::forward<Args>(args)), ...);
     return self().execute(statement.get());
   }
-  /// A temporary builder hands its text and values over instead of copying them; a prepared
-  /// query binds into the reused Statement. Either runs in the thread's reusable Statement,
-  /// whose buffers a builder made outside a call started from: nothing is allocated for them.
+  /// A prepared query binds into the thread's reusable Statement; a temporary builder hands its
+  /// text and values over to it (the buffers it started from, when it was made outside a call).
+  /// A kept builder renders a copy into a Statement of its own.
   template <class Q>
   requires Renderable<std::remove_cvref_t<Q>> Rows execute(Q&& query) {
     if constexpr (detail::RendersInto<Q>) {
       detail::ReusableStatement statement;
       std::forward<Q>(query).render_into(statement.get(), self().dialect());
       return self().execute(statement.get());
-    } else if constexpr (std::is_rvalue_reference_v<Q&&> && !std::is_const_v<std::remove_reference_t<Q>>) {
+    } else if constexpr (!std::is_reference_v<Q> && !std::is_const_v<Q>) {  // a temporary
       detail::ReusableStatement statement;
       statement.get() = std::move(query).render(self().dialect());
       return self().execute(statement.get());
     } else {
-      // A kept builder renders a copy of its text, sized to fit: not worth keeping for the thread.
+      // Its copy is sized to fit: not worth keeping for the thread.
       return self().execute(query.render(self().dialect()));
     }
   }

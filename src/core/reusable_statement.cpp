@@ -25,19 +25,21 @@ thread_local bool thread_statement_gone = false;
 
 ThreadStatement::~ThreadStatement() { thread_statement_gone = true; }
 
+// The thread's Statement when it can be used now: not destroyed and not lent out.
+ThreadStatement* available_thread_statement() noexcept {
+  if (thread_statement_gone) return nullptr;
+  ThreadStatement& mine = thread_statement;
+  return mine.lent ? nullptr : &mine;
+}
+
 }  // namespace
 
 ReusableStatement::ReusableStatement() noexcept {
-  if (thread_statement_gone) {
-    borrowed_ = false;
-    statement_ = &own_;
-    return;
-  }
-  ThreadStatement& mine = thread_statement;
-  borrowed_ = !mine.lent;
+  ThreadStatement* mine = available_thread_statement();
+  borrowed_ = mine != nullptr;
   if (borrowed_) {
-    mine.lent = true;
-    statement_ = &mine.statement;
+    mine->lent = true;
+    statement_ = &mine->statement;
   } else {
     statement_ = &own_;
   }
@@ -57,12 +59,11 @@ ReusableStatement::~ReusableStatement() {
 
 bool take_thread_statement_buffers(std::string& text, std::vector<Value>& params,
                                    std::size_t min_text) noexcept {
-  if (thread_statement_gone) return false;
-  ThreadStatement& mine = thread_statement;
-  if (mine.lent || mine.statement.sql.capacity() < min_text) return false;
+  ThreadStatement* mine = available_thread_statement();
+  if (mine == nullptr || mine->statement.sql.capacity() < min_text) return false;
   // Swapped with the builder's empty ones (values were destroyed when the Statement came back).
-  text.swap(mine.statement.sql);
-  params.swap(mine.statement.params);
+  text.swap(mine->statement.sql);
+  params.swap(mine->statement.params);
   return true;
 }
 

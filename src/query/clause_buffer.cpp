@@ -4,8 +4,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "nexdb/query/clause.hpp"
 #include "core/thread_statement.hpp"
+#include "nexdb/query/clause.hpp"
 #include "query/sql_writer.hpp"
 
 namespace nexdb::detail {

@@ -116,14 +116,16 @@ TEST(ReusableStatement, ABuilderRunPerCallReusesTheThreadsBuffers) {
 
 TEST(ReusableStatement, BuildersTextAndValuesInTurnDoNotMix) {
   auto connection = items_database();
-  EXPECT_EQ(connection->execute(select(Item.name).from(Item).where(Item.id == 3)).scalar<std::string>(),
-            "c");
+  EXPECT_EQ(
+      connection->execute(select(Item.name).from(Item).where(Item.id == 3)).scalar<std::string>(),
+      "c");
   EXPECT_EQ(connection->execute("SELECT 7").scalar<std::int64_t>(), 7);
   // A builder made but never run keeps the buffers; the next call grows new ones.
   auto unused = select(Item.id).from(Item).where(Item.name == "zzz");
   EXPECT_EQ(connection->execute("SELECT ? || ?", "x", "y").scalar<std::string>(), "xy");
   EXPECT_EQ(connection->execute(std::move(unused)).size(), 0u);
-  EXPECT_EQ(connection->execute(select(Item.id).from(Item).where(Item.name == "b")).scalar<std::int64_t>(),
+  EXPECT_EQ(connection->execute(select(Item.id).from(Item).where(Item.name == "b"))
+                .scalar<std::int64_t>(),
             2);
   EXPECT_EQ(connection->execute("SELECT count(*) FROM items").scalar<std::int64_t>(), 3);
 }
@@ -160,8 +162,9 @@ TEST(ReusableStatement, AQueryRunAfterTheThreadsStatementIsGoneUsesItsOwn) {
   std::thread([&] {
     thread_local RunsAQueryAtThreadExit at_exit;  // constructed first, so destroyed last
     at_exit.connection = connection.get();
-    EXPECT_EQ(connection->execute(select(Item.name).from(Item).where(Item.id == 1)).scalar<std::string>(),
-              "a");
+    EXPECT_EQ(
+        connection->execute(select(Item.name).from(Item).where(Item.id == 1)).scalar<std::string>(),
+        "a");
   }).join();
   EXPECT_EQ(name_at_thread_exit, "b");
 }
